@@ -1,0 +1,56 @@
+# Build QEMU 10.0.2 with this project's migration estimate, test it, and
+# export it as a patch series.  See README.md.
+
+BUILD    ?= $(CURDIR)/build
+# An unpacked QEMU 10.0.2 tree or git checkout to use instead of Debian's
+# source package.
+QEMU_SRC ?=
+# Signed-off-by line for the exported patches (see README.md).
+SIGNOFF  ?=
+
+TREE   := $(BUILD)/qemu
+OBJ    := $(BUILD)/obj
+SOURCE := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/dl/qemu_10.0.2+ds.orig.tar.xz)
+H      := $(CURDIR)/harness
+
+# What `make build` compiles: the emulator and the tests `make check` runs.
+TARGETS := qemu-system-x86_64 \
+	$(shell awk '!/^[[:space:]]*(\#|$$)/ { print $$2 }' $(H)/tests.txt)
+
+.PHONY: all build deps fetch assemble configure check demo export refresh clean distclean
+all: build
+
+deps:
+	@$(H)/deps.sh
+
+fetch: deps
+	@$(if $(QEMU_SRC),true,$(H)/fetch.sh $(BUILD)/dl)
+
+assemble: fetch
+	@$(H)/assemble.sh $(CURDIR) $(SOURCE) $(TREE)
+
+configure: assemble
+	@$(H)/configure.sh $(TREE) $(OBJ)
+
+build: configure
+	ninja -C $(OBJ) $(TARGETS)
+	@$(H)/firmware.sh $(OBJ)
+
+check: build
+	@$(H)/check.sh $(CURDIR) $(SOURCE) $(TREE) $(OBJ)
+
+demo: build
+	@$(H)/demo.sh $(TREE) $(OBJ)
+
+export: assemble
+	@$(H)/export.sh $(CURDIR) $(SOURCE) $(TREE) $(BUILD)/export "$(SIGNOFF)"
+
+refresh:
+	@$(H)/refresh.sh $(CURDIR) $(TREE) "$(PATCH)"
+	@$(H)/assemble.sh $(CURDIR) $(SOURCE) $(TREE)
+
+clean:
+	rm -rf $(OBJ) $(TREE) $(TREE).* $(BUILD)/export $(BUILD)/tmp
+
+distclean:
+	rm -rf $(BUILD)

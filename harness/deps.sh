@@ -1,0 +1,61 @@
+#!/bin/bash
+# Install, from apt only, whatever the build and the tests need and the
+# machine lacks.  Works as root, or through sudo.
+
+set -euo pipefail
+
+here=$(dirname "$0")
+
+PACKAGES=(
+    gcc make git xz-utils bzip2 ninja-build pkg-config
+    libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev python3-venv
+    # x86 firmware: the +ds tarball ships none
+    seabios ipxe-qemu qemu-system-data
+    # the exported series is checked with scripts/checkpatch.pl
+    perl
+)
+# Only bookworm-backports has these new enough.
+BACKPORTS=(meson python3-pycotap)
+
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+elif command -v sudo >/dev/null; then
+    sudo=(sudo)
+else
+    echo "error: run as root or install sudo to let the build install packages" >&2
+    exit 1
+fi
+
+missing() {
+    local p
+    for p in "$@"; do
+        dpkg-query -W -f '${db:Status-Status}\n' "$p" 2>/dev/null |
+            grep -qx installed || echo "$p"
+    done
+}
+
+meson_ok() {
+    command -v meson >/dev/null &&
+        dpkg --compare-versions "$(meson --version)" ge 1.5
+}
+
+mapfile -t need < <(missing "${PACKAGES[@]}")
+mapfile -t need_bpo < <(missing "${BACKPORTS[@]}")
+meson_ok || need_bpo=("${BACKPORTS[@]}")
+
+if [ ${#need[@]} -eq 0 ] && [ ${#need_bpo[@]} -eq 0 ]; then
+    exit 0
+fi
+
+"${sudo[@]}" "$here/apt-sources.sh"
+export DEBIAN_FRONTEND=noninteractive
+echo "deps: installing ${need[*]} ${need_bpo[*]}"
+"${sudo[@]}" apt-get update -q
+if [ ${#need[@]} -gt 0 ]; then
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+if [ ${#need_bpo[@]} -gt 0 ]; then
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends \
+        -t bookworm-backports "${need_bpo[@]}"
+fi
+meson_ok || { echo "error: meson >= 1.5 is still missing" >&2; exit 1; }

@@ -1,0 +1,30 @@
+#!/bin/bash
+# The exported series as a test: export it (which proves that git am onto
+# pristine QEMU gives the build tree), then run upstream's checkpatch.pl on
+# every patch.  Prints TAP.  Usage: export-check.sh REPO SOURCE TREE OUT
+
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+tree=$3
+out=$4
+n=0
+failed=0
+result() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=1; echo "not ok $n - $2"; fi; }
+
+if [ -z "$(grep -Ev '^[[:space:]]*(#|$)' "$1/patches/series" 2>/dev/null)" ]; then
+    echo "1..0 # SKIP patches/series is empty"
+    exit 0
+fi
+"$here/export.sh" "$@" 2>&1 | sed 's/^/# /'
+result "${PIPESTATUS[0]}" "export applies to pristine QEMU and gives the build tree"
+for p in "$out"/*.patch; do
+    [ -e "$p" ] || continue
+    case "$p" in */0000-cover-letter.patch) continue ;; esac
+    (cd "$tree" && ./scripts/checkpatch.pl --no-color "$p") > "$p.checkpatch" 2>&1
+    status=$?
+    sed 's/^/# /' "$p.checkpatch" | grep -E '^# (ERROR|WARNING|total)'
+    result "$status" "checkpatch $(basename "$p")"
+done
+echo "1..$n"
+exit "$failed"

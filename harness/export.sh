@@ -1,0 +1,81 @@
+#!/bin/bash
+# Write the series as git format-patch files against v10.0.2, then prove
+# that 'git am' of it onto the pristine release gives exactly the tree the
+# build uses.
+#
+# Usage: export.sh REPO SOURCE TREE OUT [SIGNOFF]
+#   SOURCE    what assemble.sh imported TREE from
+#   SIGNOFF   "Name <email>" to put in place of the placeholder sign-off
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/pin.sh"
+
+repo=$(cd "$1" && pwd)
+source=$2
+tree=$(cd "$3" && pwd)
+out=$4
+signoff=${5:-}
+base=v$QEMU_VERSION
+PLACEHOLDER='Signed-off-by: Migration Estimate Developers <migration-estimate@example.org>'
+
+die() {
+    echo "export: error: $*" >&2
+    exit 1
+}
+
+# The series is replayed from the repository into a scratch clone, so the
+# export never depends on the state of the build tree.
+scratch=$(dirname "$out")/tmp/export-tree
+rm -rf "$scratch"
+mkdir -p "$(dirname "$scratch")"
+git clone -q -s -b pristine "$tree" "$scratch"
+git -C "$scratch" fetch -q origin "refs/tags/$base:refs/tags/$base"
+cp "$tree/.git/assembled-source" "$tree/.git/assembled-empty-dirs" "$scratch/.git/"
+"$here/assemble.sh" "$repo" "$source" "$scratch" >/dev/null
+
+rm -rf "$out"
+mkdir -p "$out"
+ncommits=$(git -C "$scratch" rev-list --count "$base..HEAD")
+[ "$ncommits" -gt 0 ] || die "patches/series is empty: nothing to export"
+cover=()
+if [ "$ncommits" -gt 1 ] && [ -f "$repo/patches/cover-letter" ]; then
+    cover=(--cover-letter)
+fi
+git -C "$scratch" format-patch -q -o "$out" --no-signature --zero-commit \
+    -O "$scratch/scripts/git.orderfile" "${cover[@]}" "$base..HEAD"
+
+if [ ${#cover[@]} -gt 0 ]; then
+    # First line of patches/cover-letter is the subject, the rest the blurb.
+    subject=$(head -n 1 "$repo/patches/cover-letter")
+    tail -n +3 "$repo/patches/cover-letter" > "$out/.blurb"
+    sed -i -e "s/\*\*\* SUBJECT HERE \*\*\*/$(printf '%s' "$subject" | sed 's/[&/\]/\\&/g')/" \
+        -e "/\*\*\* BLURB HERE \*\*\*/{
+r $out/.blurb
+d
+}" "$out"/0000-cover-letter.patch
+    rm "$out/.blurb"
+fi
+if [ -n "$signoff" ]; then
+    sed -i "s|^$PLACEHOLDER\$|Signed-off-by: $signoff|" "$out"/*.patch
+fi
+
+# git am onto pristine must land on the very tree the build uses: the
+# replayed series, and the build tree with its in-place updates.
+check=$(dirname "$out")/tmp/am-check
+rm -rf "$check"
+git clone -q -s -b pristine "$tree" "$check"
+git -C "$check" -c user.name=export -c user.email=export@localhost \
+    am -q --keep-cr $(ls "$out"/*.patch | grep -v '/0000-cover-letter.patch$') ||
+    die "the exported series does not apply to pristine $QEMU_VERSION"
+want=$(git -C "$scratch" rev-parse 'HEAD^{tree}')
+got=$(git -C "$check" rev-parse 'HEAD^{tree}')
+[ "$want" = "$got" ] || die "git am of the export gives tree $got, the series gives $want"
+built=$(cd "$tree" && idx=$(mktemp) && trap 'rm -f "$idx"' EXIT &&
+        cp .git/index "$idx" && GIT_INDEX_FILE=$idx git add -A &&
+        GIT_INDEX_FILE=$idx git write-tree)
+[ "$want" = "$built" ] ||
+    die "build tree $tree differs from the series (run 'make assemble'; edits to upstream files need 'make refresh')"
+rm -rf "$check" "$scratch"
+echo "export: $ncommits patches in $out; git am onto $base gives the build tree ($want)"

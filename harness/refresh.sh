@@ -1,0 +1,107 @@
+#!/bin/bash
+# Turn edits made to upstream files in the assembled tree back into
+# patches/.  Each edited file goes into the last patch of the series that
+# already changes it, or into PATCH when given.  The series is rebuilt with
+# git (fixup commits and an autosquash rebase) and every patch file is
+# written anew from its commit, without the new files the series lists.
+#
+# Usage: refresh.sh REPO TREE [PATCH]
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/pin.sh"
+. "$here/overlay.sh"
+
+repo=$(cd "$1" && pwd)
+tree=$(cd "$2" && pwd)
+want=${3:-}
+base=v$QEMU_VERSION
+
+die() {
+    echo "refresh: error: $*" >&2
+    exit 1
+}
+
+git_tree() {
+    git -C "$tree" -c user.name=refresh -c user.email=refresh@localhost \
+        -c commit.gpgsign=false "$@"
+}
+
+mapfile -t entries < <(series_entries "$repo")
+mapfile -t commits < <(git_tree rev-list --reverse "$base..HEAD")
+[ ${#commits[@]} -eq ${#entries[@]} ] ||
+    die "$tree does not hold the current series; run 'make assemble' first"
+
+declare -A is_new=()
+for e in "${entries[@]}"; do
+    read -r _ files <<<"$e"
+    for f in $files; do is_new[$f]=1; done
+done
+
+# Upstream files changed in the tree (new files are edited in the repo).
+mapfile -t changed < <(git_tree diff --name-only HEAD)
+mapfile -t untracked < <(git_tree ls-files --others --exclude-standard)
+for f in "${untracked[@]}"; do
+    [ -n "${is_new[$f]:-}" ] ||
+        die "$f is new: add it to this repository and to patches/series instead"
+done
+
+target_of_patch() {
+    local i
+    for i in "${!entries[@]}"; do
+        case "${entries[$i]%% *}" in
+        "$1"*) echo "${commits[$i]}"; return ;;
+        esac
+    done
+    die "no patch named '$1*' in patches/series"
+}
+
+n=0
+for f in "${changed[@]}"; do
+    if [ -n "${is_new[$f]:-}" ]; then
+        echo "refresh: skipping $f: it is a new file, edit it in the repository"
+        continue
+    fi
+    if [ -n "$want" ]; then
+        target=$(target_of_patch "$want")
+    else
+        target=$(git_tree rev-list -1 "$base..HEAD" -- "$f")
+        [ -n "$target" ] ||
+            die "no patch changes $f yet; name one: make refresh PATCH=NNNN"
+    fi
+    git_tree add -- "$f"
+    git_tree commit -q --fixup="$target" -- "$f"
+    n=$((n + 1))
+done
+[ "$n" -gt 0 ] || { echo "refresh: no upstream file was edited"; exit 0; }
+
+if ! GIT_SEQUENCE_EDITOR=: git_tree rebase -q -i --autosquash "$base" >/dev/null; then
+    git_tree rebase --abort || true
+    die "the edits conflict with later patches; move them by hand (see README.md)"
+fi
+
+# A commit as a mail in format-patch's layout, limited to upstream files
+# (format-patch itself cannot leave paths out of a commit without picking
+# another commit).
+write_patch() {   # write_patch COMMIT NEW-FILE...
+    local c=$1 exclude=() f
+    shift
+    for f in "$@"; do exclude+=(":(exclude)$f"); done
+    git_tree show -s --format=email "$c" |
+        sed '1s/^From [0-9a-f]* /From 0000000000000000000000000000000000000000 /'
+    if [ -n "$(git_tree diff --name-only "$c^" "$c" -- . "${exclude[@]}")" ]; then
+        echo "---"
+        git_tree diff --stat=72 --summary "$c^" "$c" -- . "${exclude[@]}"
+        echo
+        git_tree diff "$c^" "$c" -- . "${exclude[@]}"
+    fi
+}
+
+mapfile -t commits < <(git_tree rev-list --reverse "$base..HEAD")
+for i in "${!entries[@]}"; do
+    read -r patch files <<<"${entries[$i]}"
+    # shellcheck disable=SC2086
+    write_patch "${commits[$i]}" $files > "$repo/patches/$patch"
+done
+echo "refresh: folded $n file(s) into patches/; re-assembling"
