@@ -116,10 +116,7 @@ else
     source_id="tree $(cd "$source" && pwd)"
 fi
 
-# What decides a replay: the source, the series and its patches, and this
-# script.  Edits to new files alone are synced in place.
-key=$( { echo "$source_id"; cat "$here/assemble.sh" "$repo/patches/series";
-         cat "$repo"/patches/*.patch 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)
+key=$(series_key "$repo" "$source_id")
 
 if [ ! -f "$tree/.git/assembled-source" ] ||
    [ "$(cat "$tree/.git/assembled-source")" != "$source_id" ]; then

@@ -23,3 +23,27 @@ series_entries() {
          NF        { line = line " " $1 }
          END       { if (line != "") print line }' "$1/patches/series"
 }
+
+# A patch file's commit message (its mail headers and body) and its diff
+# part: the message ends before the first line that is exactly "---",
+# where git am ends it too.
+patch_message() {
+    awk '$0 == "---" { exit } { print }' "$1"
+}
+patch_diff() {
+    awk 'seen || $0 == "---" { seen = 1; print }' "$1"
+}
+
+# What decides a replay of the series: the source, the series, the diffs
+# of its patches and the assembler.  Edits to new files are synced in
+# place, and commit messages do not change the tree.
+series_key() {   # series_key REPO SOURCE-ID
+    local p
+    {
+        echo "$2"
+        cat "$(dirname "${BASH_SOURCE[0]}")/assemble.sh" "$1/patches/series"
+        for p in "$1"/patches/*.patch; do
+            [ -e "$p" ] && patch_diff "$p"
+        done
+    } | sha256sum | cut -d' ' -f1
+}

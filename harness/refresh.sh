@@ -39,6 +39,41 @@ for e in "${entries[@]}"; do
     for f in $files; do is_new[$f]=1; done
 done
 
+# A patch file anew: its commit message as patches/ has it, then the
+# commit's diff in format-patch's layout, limited to upstream files
+# (format-patch itself cannot leave paths out of a commit without picking
+# another commit).
+commit_diff() {   # commit_diff COMMIT NEW-FILE...
+    local c=$1 exclude=() f
+    shift
+    for f in "$@"; do exclude+=(":(exclude)$f"); done
+    if [ -n "$(git_tree diff --name-only "$c^" "$c" -- . "${exclude[@]}")" ]; then
+        echo "---"
+        git_tree diff --stat=72 --summary "$c^" "$c" -- . "${exclude[@]}"
+        echo
+        git_tree diff "$c^" "$c" -- . "${exclude[@]}"
+    fi
+}
+
+write_patch() {   # write_patch PATCH-FILE COMMIT NEW-FILE...
+    local file=$1
+    shift
+    patch_message "$file"
+    commit_diff "$@"
+}
+
+# Rewriting patches/ must not lose a diff changed there since the tree was
+# assembled: every patch must still say what its commit in the tree says.
+for i in "${!entries[@]}"; do
+    read -r patch files <<<"${entries[$i]}"
+    # shellcheck disable=SC2086
+    if [ "$(patch_diff "$repo/patches/$patch" | git patch-id --stable)" != \
+         "$(commit_diff "${commits[$i]}" $files | git patch-id --stable)" ]; then
+        die "patches/$patch changed since $tree was assembled; refresh" \
+            "before changing patches/, or drop the edits in $tree"
+    fi
+done
+
 # Upstream files changed in the tree (new files are edited in the repo).
 mapfile -t changed < <(git_tree diff --name-only HEAD)
 mapfile -t untracked < <(git_tree ls-files --others --exclude-standard)
@@ -81,27 +116,11 @@ if ! GIT_SEQUENCE_EDITOR=: git_tree rebase -q -i --autosquash "$base" >/dev/null
     die "the edits conflict with later patches; move them by hand (see README.md)"
 fi
 
-# A commit as a mail in format-patch's layout, limited to upstream files
-# (format-patch itself cannot leave paths out of a commit without picking
-# another commit).
-write_patch() {   # write_patch COMMIT NEW-FILE...
-    local c=$1 exclude=() f
-    shift
-    for f in "$@"; do exclude+=(":(exclude)$f"); done
-    git_tree show -s --format=email "$c" |
-        sed '1s/^From [0-9a-f]* /From 0000000000000000000000000000000000000000 /'
-    if [ -n "$(git_tree diff --name-only "$c^" "$c" -- . "${exclude[@]}")" ]; then
-        echo "---"
-        git_tree diff --stat=72 --summary "$c^" "$c" -- . "${exclude[@]}"
-        echo
-        git_tree diff "$c^" "$c" -- . "${exclude[@]}"
-    fi
-}
-
 mapfile -t commits < <(git_tree rev-list --reverse "$base..HEAD")
 for i in "${!entries[@]}"; do
     read -r patch files <<<"${entries[$i]}"
     # shellcheck disable=SC2086
-    write_patch "${commits[$i]}" $files > "$repo/patches/$patch"
+    write_patch "$repo/patches/$patch" "${commits[$i]}" $files > "$repo/patches/$patch.new"
+    mv "$repo/patches/$patch.new" "$repo/patches/$patch"
 done
 echo "refresh: folded $n file(s) into patches/; re-assembling"

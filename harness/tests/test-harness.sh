@@ -93,6 +93,15 @@ check "refreshed patch carries the edit" grep -q '^+int mine;' "$repo/patches/00
 check "refreshed patch has no new files" sh -c "! grep -q estimate.c '$repo/patches/0001-ram.patch'"
 check "refresh keeps a message-only patch free of files" sh -c "! grep -q '^diff' '$repo/patches/0002-docs.patch'"
 check "refreshed series re-assembles" assemble
+
+# A commit message edited in patches/ survives a refresh, and alone it
+# does not replay the tree.
+sed -i 's/^Signed-off-by: T <t@t>$/Reworded.\n\n&/' "$repo/patches/0001-ram.patch"
+touch -d '2000-01-01' "$tree/migration/other.c"
+check "message edit alone does not replay" sh -c "'$H/assemble.sh' '$repo' '$src' '$tree' | grep -vq replaying; test \$(stat -c %Y '$tree/migration/other.c') = $(date -d 2000-01-01 +%s)"
+echo "int mine2;" >> "$tree/migration/other.c"
+check "refresh keeps an edited commit message" sh -c "'$H/refresh.sh' '$repo' '$tree' 0001 && grep -q '^Reworded.' '$repo/patches/0001-ram.patch' && grep -q '^+int mine2;' '$repo/patches/0001-ram.patch'"
+check "and the tree re-assembles" assemble
 check "re-assembled tree has the edit" grep -q 'int mine;' "$tree/migration/other.c"
 
 # export: git am of the series onto pristine gives the assembled tree.
