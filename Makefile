@@ -46,7 +46,7 @@ export: assemble
 	@$(H)/export.sh $(CURDIR) $(SOURCE) $(TREE) $(BUILD)/export "$(SIGNOFF)"
 
 refresh:
-	@$(H)/refresh.sh $(CURDIR) $(TREE) "$(PATCH)"
+	@$(H)/refresh.sh $(if $(REWRITE),--rewrite) $(CURDIR) $(TREE) "$(PATCH)"
 	@$(H)/assemble.sh $(CURDIR) $(SOURCE) $(TREE)
 
 clean:

@@ -5,7 +5,11 @@
 # git (fixup commits and an autosquash rebase) and every patch file is
 # written anew from its commit, without the new files the series lists.
 #
-# Usage: refresh.sh REPO TREE [PATCH]
+# Usage: refresh.sh [--rewrite] REPO TREE [PATCH]
+#
+# --rewrite: the commits in TREE were reworked with git (rebase -i,
+# commit --amend): write every patch file from them, even where its diff
+# no longer matches patches/.
 
 set -euo pipefail
 
@@ -13,6 +17,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/pin.sh"
 . "$here/overlay.sh"
 
+rewrite=false
+if [ "${1:-}" = --rewrite ]; then
+    rewrite=true
+    shift
+fi
 repo=$(cd "$1" && pwd)
 tree=$(cd "$2" && pwd)
 want=${3:-}
@@ -29,9 +38,39 @@ git_tree() {
 }
 
 mapfile -t entries < <(series_entries "$repo")
+
+# Whatever fails below, the tree goes back to where it was, its edits kept
+# in the work tree.
+orig=$(git_tree rev-parse HEAD)
+restore() {
+    git_tree rebase --abort >/dev/null 2>&1 || true
+    git_tree am --abort >/dev/null 2>&1 || true
+    git_tree reset -q --mixed "$orig"
+}
+trap restore EXIT
+
+mapfile -t commits < <(git_tree rev-list --reverse "$base..HEAD")
+
+# Entries past the tree's last commit are patches just added, a commit
+# message so far: start them as commits, so edits can go into them.
+for ((i = ${#commits[@]}; i < ${#entries[@]}; i++)); do
+    read -r patch _ <<<"${entries[$i]}"
+    [ -z "$(patch_diff "$repo/patches/$patch")" ] ||
+        die "patches/$patch is new and has a diff: 'make assemble' applies it"
+    git_tree am -q "$repo/patches/$patch" >/dev/null 2>&1 ||
+        git_tree am -q --allow-empty >/dev/null ||
+        die "cannot start patches/$patch as a commit"
+done
 mapfile -t commits < <(git_tree rev-list --reverse "$base..HEAD")
 [ ${#commits[@]} -eq ${#entries[@]} ] ||
     die "$tree does not hold the current series; run 'make assemble' first"
+for i in "${!entries[@]}"; do
+    read -r patch _ <<<"${entries[$i]}"
+    subject=$(git mailinfo /dev/null /dev/null < "$repo/patches/$patch" | sed -n 's/^Subject: //p')
+    [ "$subject" = "$(git_tree log -1 --format=%s "${commits[$i]}")" ] ||
+        die "patches/$patch is not commit $((i + 1)) of $tree;" \
+            "new patches go at the end of patches/series, or run 'make assemble' first"
+done
 
 declare -A is_new=()
 for e in "${entries[@]}"; do
@@ -65,6 +104,7 @@ write_patch() {   # write_patch PATCH-FILE COMMIT NEW-FILE...
 # Rewriting patches/ must not lose a diff changed there since the tree was
 # assembled: every patch must still say what its commit in the tree says.
 for i in "${!entries[@]}"; do
+    $rewrite && break
     read -r patch files <<<"${entries[$i]}"
     # shellcheck disable=SC2086
     if [ "$(patch_diff "$repo/patches/$patch" | git patch-id --stable)" != \
@@ -109,10 +149,13 @@ for f in "${changed[@]}"; do
     git_tree commit -q --fixup="$target" -- "$f"
     n=$((n + 1))
 done
-[ "$n" -gt 0 ] || { echo "refresh: no upstream file was edited"; exit 0; }
+if [ "$n" -eq 0 ] && ! $rewrite; then
+    echo "refresh: no upstream file was edited"
+    exit 0
+fi
 
-if ! GIT_SEQUENCE_EDITOR=: git_tree rebase -q -i --autosquash "$base" >/dev/null; then
-    git_tree rebase --abort || true
+if [ "$n" -gt 0 ] && ! GIT_SEQUENCE_EDITOR=: git_tree rebase -q -i --autosquash --autostash \
+        "$base" >/dev/null 2>&1; then
     die "the edits conflict with later patches; move them by hand (see README.md)"
 fi
 
@@ -123,4 +166,9 @@ for i in "${!entries[@]}"; do
     write_patch "$repo/patches/$patch" "${commits[$i]}" $files > "$repo/patches/$patch.new"
     mv "$repo/patches/$patch.new" "$repo/patches/$patch"
 done
-echo "refresh: folded $n file(s) into patches/; re-assembling"
+trap - EXIT
+if $rewrite; then
+    echo "refresh: wrote patches/ from the commits in $tree; re-assembling"
+else
+    echo "refresh: folded $n file(s) into patches/; re-assembling"
+fi

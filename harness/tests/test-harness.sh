@@ -104,6 +104,21 @@ check "refresh keeps an edited commit message" sh -c "'$H/refresh.sh' '$repo' '$
 check "and the tree re-assembles" assemble
 check "re-assembled tree has the edit" grep -q 'int mine;' "$tree/migration/other.c"
 
+# A patch added at the end, a commit message so far, takes tree edits,
+# also while a synced edit of a new file leaves the work tree dirty.
+printf 'int estimate3;\n' > "$repo/migration/estimate.c"
+check "edited new file is synced" assemble
+printf 'From: T <t@t>\nDate: Sun, 1 Nov 2026 00:00:00 +0000\nSubject: [PATCH] migration: more\n\nSigned-off-by: T <t@t>\n' \
+    > "$repo/patches/0003-more.patch"
+printf "$SERIES"'0003-more.patch\n' > "$repo/patches/series"
+echo "int more;" >> "$tree/migration/other.c"
+check "refresh starts a new patch and fills it" sh -c "'$H/refresh.sh' '$repo' '$tree' 0003 && grep -q '^+int more;' '$repo/patches/0003-more.patch' && ! grep -q 'int more' '$repo/patches/0001-ram.patch'"
+check "the series with the new patch re-assembles" assemble
+rm "$repo/patches/0003-more.patch"
+printf "$SERIES" > "$repo/patches/series"
+check "and without it" assemble
+check "the edit went away with its patch" sh -c "! grep -q 'int more' '$tree/migration/other.c'"
+
 # export: git am of the series onto pristine gives the assembled tree.
 check "export reproduces the tree" "$H/export.sh" "$repo" "$src" "$tree" "$work/export" "A U Thor <a@example.org>"
 check "export has one patch per entry" test "$(ls "$work/export" | wc -l)" = 2

@@ -1,0 +1,410 @@
+/*
+ * QTest for the dirty page curve of calc-dirty-rate
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * A stopped guest, into which the test writes known pages, gives exact
+ * expectations; migration-test's boot block, which keeps writing every
+ * page from 1 MiB to 100 MiB, gives a real guest whose curve must
+ * saturate at those 99 MiB.
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qapi/error.h"
+#include "qobject/qjson.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "qobject/qnum.h"
+#include "migration/bootfile.h"
+
+#define GUEST_MB        150
+#define PAGE_SIZE       4096
+#define BOOT_BLOCK_PAGES \
+    ((X86_TEST_MEM_END - X86_TEST_MEM_START) / PAGE_SIZE)
+
+typedef struct Guest {
+    QTestState *qts;
+    char *dir;
+    char *serial;
+} Guest;
+
+static void guest_start(Guest *g, const char *accel, bool boot)
+{
+    const char *bootpath;
+
+    g->dir = g_dir_make_tmp("dirty-curve-test-XXXXXX", NULL);
+    g_assert_nonnull(g->dir);
+    g->serial = g_strdup_printf("%s/serial", g->dir);
+    if (boot) {
+        /* bootfile.c owns the path, until bootfile_delete() */
+        bootpath = bootfile_create("x86_64", g->dir, false);
+        g->qts = qtest_initf("-accel %s -m %dM -serial file:%s "
+                             "-drive file=%s,format=raw",
+                             accel, GUEST_MB, g->serial, bootpath);
+    } else {
+        g->qts = qtest_initf("-accel %s -m %dM -S", accel, GUEST_MB);
+    }
+}
+
+static void guest_stop(Guest *g)
+{
+    qtest_quit(g->qts);
+    bootfile_delete();
+    unlink(g->serial);
+    rmdir(g->dir);
+    g_free(g->serial);
+    g_free(g->dir);
+}
+
+/* The boot block prints 'A' once, then a 'B' each pass over its memory. */
+static void guest_wait_running(Guest *g)
+{
+    for (;;) {
+        g_autofree char *out = NULL;
+
+        if (g_file_get_contents(g->serial, &out, NULL, NULL) &&
+            strchr(out, 'B')) {
+            return;
+        }
+        g_usleep(10 * 1000);
+    }
+}
+
+static uint64_t get_u64(QDict *d, const char *key)
+{
+    return qnum_get_uint(qobject_to(QNum, qdict_get(d, key)));
+}
+
+static QDict *query_dirty_rate(QTestState *qts)
+{
+    return qtest_qmp_assert_success_ref(qts,
+                                        "{'execute': 'query-dirty-rate', "
+                                        " 'arguments': {'calc-time-unit': "
+                                        "               'millisecond'}}");
+}
+
+static size_t nr_readings(QDict *info)
+{
+    return qdict_haskey(info, "readings") ?
+           qlist_size(qdict_get_qlist(info, "readings")) : 0;
+}
+
+static QDict *wait_measured(QTestState *qts, size_t readings)
+{
+    for (;;) {
+        QDict *info = query_dirty_rate(qts);
+
+        if (g_str_equal(qdict_get_str(info, "status"), "measured") &&
+            nr_readings(info) >= readings) {
+            return info;
+        }
+        if (readings && nr_readings(info) >= readings) {
+            return info;
+        }
+        qobject_unref(info);
+        g_usleep(10 * 1000);
+    }
+}
+
+static void calc_dirty_rate(QTestState *qts, int64_t calc_ms,
+                            const char *mode)
+{
+    if (g_str_equal(mode, "page-sampling")) {
+        qtest_qmp_assert_success(qts,
+            "{'execute': 'calc-dirty-rate', 'arguments': {"
+            " 'calc-time': %" PRId64 ", 'calc-time-unit': 'millisecond',"
+            " 'mode': 'page-sampling', 'sample-pages': 16384}}", calc_ms);
+    } else {
+        qtest_qmp_assert_success(qts,
+            "{'execute': 'calc-dirty-rate', 'arguments': {"
+            " 'calc-time': %" PRId64 ", 'calc-time-unit': 'millisecond',"
+            " 'mode': %s}}", calc_ms, mode);
+    }
+}
+
+static QDict *measure(QTestState *qts, int64_t calc_ms, const char *mode)
+{
+    calc_dirty_rate(qts, calc_ms, mode);
+    return wait_measured(qts, 0);
+}
+
+static uint64_t reading(QDict *info, size_t i, uint64_t *elapsed)
+{
+    QList *list = qdict_get_qlist(info, "readings");
+    const QListEntry *e = qlist_first(list);
+    QDict *r;
+
+    while (i--) {
+        e = qlist_next(e);
+    }
+    r = qobject_to(QDict, qlist_entry_obj(e));
+    if (elapsed) {
+        *elapsed = get_u64(r, "elapsed");
+    }
+    return get_u64(r, "dirty-pages");
+}
+
+/*
+ * The readings of a finished measurement: times ascending, ending at or
+ * after calc-time, and counts never decreasing.  Returns the last count.
+ */
+static uint64_t check_readings(QDict *info, uint64_t calc_ms)
+{
+    size_t n = nr_readings(info);
+    uint64_t prev_elapsed = 0, prev_dirty = 0;
+    uint64_t elapsed, dirty = 0;
+    size_t i;
+
+    g_assert_cmpuint(n, >=, 1);
+    for (i = 0; i < n; i++) {
+        dirty = reading(info, i, &elapsed);
+        g_assert_cmpuint(elapsed, >, prev_elapsed);
+        g_assert_cmpuint(dirty, >=, prev_dirty);
+        prev_elapsed = elapsed;
+        prev_dirty = dirty;
+    }
+    g_assert_cmpuint(elapsed, >=, calc_ms);
+    return dirty;
+}
+
+static void check_guest_pages(QDict *info)
+{
+    uint64_t ram_pages = (uint64_t)GUEST_MB * 1024 * 1024 / PAGE_SIZE;
+
+    g_assert_cmpuint(get_u64(info, "page-size"), ==, PAGE_SIZE);
+    /* RAM, plus ROMs and video memory */
+    g_assert_cmpuint(get_u64(info, "total-pages"), >=, ram_pages);
+    g_assert_cmpuint(get_u64(info, "total-pages"), <, 2 * ram_pages);
+    g_assert_cmpuint(get_u64(info, "sampled-pages"), >, 0);
+}
+
+/* A guest that never ran dirties nothing, and its RAM is mostly zero. */
+static void test_stopped(const void *opaque)
+{
+    const char *mode = opaque;
+    uint64_t ram_pages = (uint64_t)GUEST_MB * 1024 * 1024 / PAGE_SIZE;
+    Guest g;
+    QDict *info;
+    size_t i;
+
+    guest_start(&g, "tcg", false);
+    info = measure(g.qts, 1000, mode);
+    check_readings(info, 1000);
+    /* 125, 250, 375, 500 and 750 ms, then calc-time */
+    g_assert_cmpuint(nr_readings(info), ==, 6);
+    for (i = 0; i < nr_readings(info); i++) {
+        g_assert_cmpuint(reading(info, i, NULL), ==, 0);
+    }
+    g_assert_cmpint(qdict_get_int(info, "dirty-rate"), ==, 0);
+    check_guest_pages(info);
+    g_assert_cmpuint(get_u64(info, "zero-pages"), >, ram_pages * 8 / 10);
+    qobject_unref(info);
+    guest_stop(&g);
+}
+
+/*
+ * dirty-bitmap counts distinct pages exactly: 300 pages, each written
+ * three times during the measurement, count 300.
+ */
+static void test_stopped_writes(void)
+{
+    const uint64_t base = 32 * 1024 * 1024, pages = 300;
+    Guest g;
+    QDict *info;
+    uint64_t p;
+    int pass;
+
+    guest_start(&g, "tcg", false);
+    calc_dirty_rate(g.qts, 3000, "dirty-bitmap");
+    /* after the first reading, the measurement surely started */
+    info = wait_measured(g.qts, 1);
+    g_assert_cmpuint(reading(info, 0, NULL), ==, 0);
+    qobject_unref(info);
+    for (pass = 1; pass <= 3; pass++) {
+        for (p = 0; p < pages; p++) {
+            qtest_writeb(g.qts, base + p * PAGE_SIZE + pass * 8, pass);
+        }
+    }
+    info = wait_measured(g.qts, 0);
+    g_assert_cmpuint(check_readings(info, 3000), ==, pages);
+    qobject_unref(info);
+    guest_stop(&g);
+}
+
+/*
+ * The boot block writes all 25344 pages of 1-100 MiB, over and over: the
+ * curve saturates there.  Page sampling estimates it from about 2400
+ * samples, within a few standard deviations (1.5% each).
+ */
+static void test_boot_block(const void *opaque)
+{
+    g_auto(GStrv) args = g_strsplit(opaque, "/", 2);
+    const char *accel = args[0], *mode = args[1];
+    bool exact = g_str_equal(mode, "dirty-bitmap");
+    uint64_t lo = exact ? BOOT_BLOCK_PAGES : BOOT_BLOCK_PAGES * 92 / 100;
+    uint64_t hi = exact ? BOOT_BLOCK_PAGES + 256 : BOOT_BLOCK_PAGES * 108 / 100;
+    uint64_t last, before_last;
+    Guest g;
+    QDict *info;
+    size_t n;
+
+    guest_start(&g, accel, true);
+    guest_wait_running(&g);
+    info = measure(g.qts, 3000, mode);
+    last = check_readings(info, 3000);
+    n = nr_readings(info);
+    g_assert_cmpuint(last, >=, lo);
+    g_assert_cmpuint(last, <=, hi);
+    /* saturated: the reading at 2 s already had (almost) all of it */
+    before_last = reading(info, n - 2, NULL);
+    g_assert_cmpuint(before_last, >=, last * 98 / 100);
+    check_guest_pages(info);
+    qobject_unref(info);
+    guest_stop(&g);
+}
+
+/* dirty-bitmap mode takes migration's dirty bits: the two exclude each other */
+static void test_bitmap_blocks_migration(void)
+{
+    Guest g;
+    QDict *rsp, *info;
+
+    guest_start(&g, "tcg", false);
+    calc_dirty_rate(g.qts, 1000, "dirty-bitmap");
+    rsp = qtest_qmp(g.qts, "{'execute': 'migrate', 'arguments': "
+                    "{'uri': 'exec:cat > /dev/null'}}");
+    g_assert_true(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"),
+                            "calc-dirty-rate is measuring in dirty-bitmap"));
+    qobject_unref(rsp);
+    qobject_unref(wait_measured(g.qts, 0));
+
+    /* measured: the blocker is gone, and migration goes through */
+    qtest_qmp_assert_success(g.qts, "{'execute': 'migrate', 'arguments': "
+                             "{'uri': 'exec:cat > /dev/null'}}");
+    for (;;) {
+        info = qtest_qmp_assert_success_ref(g.qts,
+                                            "{'execute': 'query-migrate'}");
+        if (g_str_equal(qdict_get_str(info, "status"), "completed")) {
+            break;
+        }
+        g_assert_cmpstr(qdict_get_str(info, "status"), !=, "failed");
+        qobject_unref(info);
+        g_usleep(10 * 1000);
+    }
+    qobject_unref(info);
+    guest_stop(&g);
+}
+
+static void assert_calc_error(QTestState *qts, const char *args,
+                              const char *expect)
+{
+    QObject *arguments = qobject_from_json(args, &error_abort);
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'calc-dirty-rate', "
+                           "'arguments': %p}", arguments);
+    const char *desc;
+
+    g_assert_true(qdict_haskey(rsp, "error"));
+    desc = qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
+    if (!strstr(desc, expect)) {
+        g_test_message("%s: error '%s' does not say '%s'", args, desc, expect);
+        g_test_fail();
+    }
+    qobject_unref(rsp);
+}
+
+static void test_arguments(void)
+{
+    Guest g;
+    QDict *info;
+
+    guest_start(&g, "tcg", false);
+    assert_calc_error(g.qts, "{'calc-time': 0}", "out of range");
+    assert_calc_error(g.qts, "{'calc-time': 61}", "out of range");
+    assert_calc_error(g.qts, "{'calc-time': 49, 'calc-time-unit': "
+                      "'millisecond'}", "out of range");
+    assert_calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 127}",
+                      "out of range");
+    assert_calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 16385}",
+                      "out of range");
+    assert_calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 512, "
+                      "'mode': 'dirty-bitmap'}", "only in page-sampling");
+    assert_calc_error(g.qts, "{'calc-time': 1, 'mode': 'dirty-ring'}",
+                      "not enabled");
+
+    /* nothing measured yet: no curve */
+    info = query_dirty_rate(g.qts);
+    g_assert_cmpstr(qdict_get_str(info, "status"), ==, "unstarted");
+    g_assert_false(qdict_haskey(info, "readings"));
+    g_assert_false(qdict_haskey(info, "total-pages"));
+    qobject_unref(info);
+
+    /* one measurement at a time */
+    calc_dirty_rate(g.qts, 1000, "page-sampling");
+    assert_calc_error(g.qts, "{'calc-time': 1}", "already being measured");
+    qobject_unref(wait_measured(g.qts, 0));
+    guest_stop(&g);
+}
+
+static void test_hmp(void)
+{
+    Guest g;
+    g_autofree char *out = NULL;
+
+    guest_start(&g, "tcg", false);
+    qobject_unref(measure(g.qts, 500, "dirty-bitmap"));
+    out = qtest_hmp(g.qts, "info dirty_rate");
+    g_assert_nonnull(strstr(out, "Mode: dirty-bitmap"));
+    g_assert_nonnull(strstr(out, "Guest pages: "));
+    g_assert_nonnull(strstr(out, "Distinct dirty pages after (ms):"));
+    g_assert_nonnull(strstr(out, "       500            0"));
+    guest_stop(&g);
+}
+
+static bool kvm_usable(void)
+{
+    return qtest_has_accel("kvm") && access("/dev/kvm", R_OK | W_OK) == 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const modes[] = { "page-sampling", "dirty-bitmap" };
+    const char *accels[] = { "tcg", "kvm" };
+    size_t a, m;
+
+    g_test_init(&argc, &argv, NULL);
+
+    if (!qtest_has_accel("tcg")) {
+        g_test_skip("the tests need TCG");
+        return g_test_run();
+    }
+
+    qtest_add_func("/dirty-curve/arguments", test_arguments);
+    qtest_add_func("/dirty-curve/hmp", test_hmp);
+    for (m = 0; m < ARRAY_SIZE(modes); m++) {
+        g_autofree char *path = g_strdup_printf("/dirty-curve/stopped/%s",
+                                                modes[m]);
+        qtest_add_data_func(path, modes[m], test_stopped);
+    }
+    qtest_add_func("/dirty-curve/stopped/dirty-bitmap/writes",
+                   test_stopped_writes);
+    qtest_add_func("/dirty-curve/dirty-bitmap/blocks-migration",
+                   test_bitmap_blocks_migration);
+    for (a = 0; a < ARRAY_SIZE(accels); a++) {
+        if (g_str_equal(accels[a], "kvm") && !kvm_usable()) {
+            continue;
+        }
+        for (m = 0; m < ARRAY_SIZE(modes); m++) {
+            g_autofree char *path = g_strdup_printf(
+                "/dirty-curve/boot-block/%s/%s", accels[a], modes[m]);
+            qtest_add_data_func_full(path,
+                                     g_strdup_printf("%s/%s", accels[a],
+                                                     modes[m]),
+                                     test_boot_block, g_free);
+        }
+    }
+
+    return g_test_run();
+}
