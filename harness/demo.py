@@ -13,7 +13,8 @@ from qemu.qmp.legacy import QEMUMonitorProtocol
 class Guest:
     """A QEMU process with a QMP socket and a serial log."""
 
-    def __init__(self, qemu, disk, work, accel, mem_mb=150):
+    def __init__(self, qemu, disk, work, accel, mem_mb=150, extra=(),
+                 stderr=subprocess.PIPE):
         self.sock = os.path.join(work, f'qmp-{accel}.sock')
         self.serial = os.path.join(work, f'serial-{accel}.log')
         for f in (self.sock, self.serial):
@@ -24,15 +25,29 @@ class Guest:
              '-nodefaults', '-display', 'none',
              '-drive', f'file={disk},format=raw,if=ide',
              '-serial', f'file:{self.serial}',
-             '-qmp', f'unix:{self.sock},server=on,wait=off'],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             '-qmp', f'unix:{self.sock},server=on,wait=off', *extra],
+            stdout=subprocess.DEVNULL, stderr=stderr, text=True)
         self.qmp = None
+
+    def passes(self):
+        """How many passes over its memory the boot block has made."""
+        with open(self.serial, 'rb') as f:
+            return f.read().count(b'B')
+
+    def measure(self, **args):
+        """Run calc-dirty-rate and return the query-dirty-rate result."""
+        self.cmd('calc-dirty-rate', **args)
+        while True:
+            info = self.cmd('query-dirty-rate')
+            if info['status'] == 'measured':
+                return info
+            time.sleep(0.05)
 
     def connect(self, timeout):
         deadline = time.monotonic() + timeout
         while not os.path.exists(self.sock):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError('QEMU did not start: ' + self.proc.stderr.read())
+                raise RuntimeError('QEMU did not start')
             time.sleep(0.05)
         self.qmp = QEMUMonitorProtocol(self.sock)
         self.qmp.connect()
@@ -95,10 +110,7 @@ def main():
         print(f'demo: guest running under {accel}; it rewrites every page '
               'from 1 MiB to 100 MiB in a loop')
         print(f'demo: calc-dirty-rate calc-time={args.calc_time}s, page-sampling')
-        g.cmd('calc-dirty-rate', **{'calc-time': args.calc_time,
-                                    'sample-pages': 16384})
-        while g.cmd('query-dirty-rate')['status'] != 'measured':
-            time.sleep(0.2)
+        g.measure(**{'calc-time': args.calc_time, 'sample-pages': 16384})
         print(g.hmp('info dirty_rate'), end='')
     finally:
         g.close()

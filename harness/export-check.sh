@@ -6,8 +6,8 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-tree=$3
-out=$4
+tree=$(realpath "$3")
+out=$(realpath -m "$4")
 n=0
 failed=0
 result() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=1; echo "not ok $n - $2"; fi; }

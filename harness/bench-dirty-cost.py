@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""What a dirty page curve measurement costs, on a large guest.
+
+Boots migration-test's boot block in a guest with preallocated RAM, so
+that every sampled page is real memory, and runs calc-dirty-rate in
+page-sampling mode (512 and 16384 samples per GiB) and in dirty-bitmap
+mode.  From QEMU's trace events it reports:
+
+- page-sampling: the time to pick and hash the samples at the start, and
+  to hash them again at each reading;
+- dirty-bitmap: how long each dirty log sync holds the BQL;
+- for both: the guest's progress (boot block passes per second) while
+  measuring, against while not.
+
+Usage: bench-dirty-cost.py QEMU BOOT-DISK WORK-DIR [--mem-mb N] [--accel A]
+"""
+
+import argparse
+import re
+import statistics
+import subprocess
+import time
+
+from demo import Guest
+
+TRACES = ('dirtyrate_sample_start', 'dirtyrate_reading',
+          'dirtyrate_bitmap_sync')
+
+
+def parse(trace_file, since):
+    with open(trace_file) as f:
+        lines = f.readlines()[since:]
+    start = [int(m.group(1)) for m in
+             (re.search(r'dirtyrate_sample_start .* in (\d+) us', x)
+              for x in lines) if m]
+    reads = [int(m.group(1)) for m in
+             (re.search(r'dirtyrate_reading .* read in (\d+) us', x)
+              for x in lines) if m]
+    syncs = [int(m.group(1)) for m in
+             (re.search(r'dirtyrate_bitmap_sync .* for (\d+) us', x)
+              for x in lines) if m]
+    return start, reads, syncs
+
+
+def rate(g, seconds):
+    p0, t0 = g.passes(), time.monotonic()
+    time.sleep(seconds)
+    return (g.passes() - p0) / (time.monotonic() - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('qemu')
+    ap.add_argument('disk')
+    ap.add_argument('work')
+    ap.add_argument('--mem-mb', type=int, default=4096)
+    ap.add_argument('--accel', default='tcg')
+    ap.add_argument('--calc-time', type=int, default=4)
+    args = ap.parse_args()
+
+    trace = f'{args.work}/bench-dirty-cost.trace'
+    extra = ['-mem-prealloc', '-D', trace]
+    for t in TRACES:
+        extra += ['-trace', t]
+    g = Guest(args.qemu, args.disk, args.work, args.accel,
+              mem_mb=args.mem_mb, extra=extra, stderr=subprocess.DEVNULL)
+    try:
+        g.connect(120)
+        if not g.running_guest_code(120):
+            raise SystemExit('the guest did not run')
+        print(f'guest: {args.mem_mb} MiB, preallocated, {args.accel}; '
+              f'calc-time {args.calc_time} s')
+        idle = rate(g, args.calc_time)
+        print(f'boot block passes/s, not measuring: {idle:.1f}')
+        cases = [('page-sampling', {'sample-pages': 512}),
+                 ('page-sampling', {'sample-pages': 16384}),
+                 ('dirty-bitmap', {})]
+        for mode, extra_args in cases:
+            with open(trace) as f:
+                since = len(f.readlines())
+            p0, t0 = g.passes(), time.monotonic()
+            info = g.measure(**{'calc-time': args.calc_time, 'mode': mode,
+                                **extra_args})
+            busy = (g.passes() - p0) / (time.monotonic() - t0)
+            start, reads, syncs = parse(trace, since)
+            label = mode + (f' {extra_args["sample-pages"]}/GiB'
+                            if extra_args else '')
+            print(f'{label}: {info["sampled-pages"]} pages sampled; '
+                  f'start {start[0] / 1000:.1f} ms; '
+                  f'reading median {statistics.median(reads) / 1000:.1f} ms, '
+                  f'max {max(reads) / 1000:.1f} ms over {len(reads)}; '
+                  + (f'BQL held per sync median '
+                     f'{statistics.median(syncs) / 1000:.2f} ms, '
+                     f'max {max(syncs) / 1000:.2f} ms; ' if syncs else '')
+                  + f'guest passes/s {busy:.1f}'
+                  + (f' ({busy / idle:.0%} of idle)' if idle else ''))
+    finally:
+        g.close()
+
+
+if __name__ == '__main__':
+    main()
