@@ -66,7 +66,7 @@ import_pristine() {
     rm -rf "$tmp" "$tree"
     mkdir -p "$tmp"
     if [ -f "$source" ]; then
-        tar -xf "$source" -C "$tmp" --strip-components=1
+        tar -xf "$source" -C "$tmp" --strip-components=1 --no-same-owner
     elif [ -d "$source" ]; then
         [ -f "$source/VERSION" ] || die "$source: not a QEMU source tree (no VERSION)"
         tar -C "$source" --exclude=.git --exclude=./build -cf - . | tar -C "$tmp" -xf -

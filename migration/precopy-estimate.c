@@ -1,0 +1,337 @@
+/*
+ * Pre-copy migration estimate: a model of QEMU's own pre-copy loop
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The model follows the migration thread of QEMU 10.0 step by step:
+ *
+ * - migration_thread() calls migration_iteration_run() once per rate
+ *   limit window of BUFFER_DELAY ms: migration_rate_limit() sleeps until
+ *   the window ends once ram_save_iterate() has sent max-bandwidth *
+ *   BUFFER_DELAY bytes.  Pages go out in address order, each as an
+ *   8-byte header and the page (save_page_header(), save_normal_page()),
+ *   zero pages as the header and one byte (save_zero_page()).
+ *
+ * - migration_iteration_run() compares the pages still dirty with
+ *   threshold_size.  Only below it does it sync the dirty bitmap
+ *   (qemu_savevm_state_pending_exact(), ram_state_pending_exact()), and
+ *   only if still below it after the sync does it switch over.
+ *   migration_update_counters() sets threshold_size to downtime-limit
+ *   times the bandwidth of the last window, or avail-switchover-bandwidth
+ *   when set; it stays 0 for the first window.
+ *
+ * - A sync adds the pages dirtied since the previous sync.  Pages still
+ *   waiting to be sent absorb re-dirtying: the bitmap after a sync is
+ *   the union of the pages not yet sent and the pages dirtied since.
+ *   ram_init_bitmaps() starts with every page dirty and counts one sync,
+ *   and ram_save_complete() counts another, in the stopped guest.
+ *
+ * - migration_completion_precopy() lifts the rate limit: the final
+ *   stop-and-copy goes at the speed of the link.
+ *
+ * The guest is described by its dirty page curve D(t), the distinct
+ * pages it dirties in any t ms: readings interpolated linearly from
+ * (0, 0), and past the last reading extended along the last segment's
+ * slope up to the pages that are not zero.  As the curve flattens with
+ * time, that overstates what happens past the readings: conservative.
+ *
+ * How many of the pages dirtied since the last sync are already in the
+ * bitmap follows from the curve too.  The pages a sync put in the bitmap
+ * were all dirtied within some window W before it, with D(W) equal to
+ * their number.  Pages dirtied in two adjacent windows of lengths A and
+ * B number D(A) + D(B) - D(A + B), and the pages not yet sent are a share
+ * of the bitmap unrelated to how hot they are, since pages go out in
+ * address order.
+ */
+
+#include "qemu/osdep.h"
+#include <math.h>
+#include "qapi/error.h"
+#include "migration-stats.h"
+#include "precopy-estimate.h"
+
+/* Syncs without a new low in the pages left before a run is settled */
+#define PRECOPY_SETTLED_SYNCS 16
+
+/* save_page_header(): be64 offset and flags */
+#define PAGE_HEADER_BYTES 8
+/* save_zero_page(): header, then one byte */
+#define ZERO_PAGE_BYTES (PAGE_HEADER_BYTES + 1)
+
+typedef struct Curve {
+    const DirtyCurveReading *r;
+    size_t n;
+    double cap;             /* pages that can be dirtied at all */
+    double tail_slope;      /* pages per ms past the last reading */
+} Curve;
+
+static void curve_init(Curve *c, const PrecopyWorkload *w)
+{
+    const DirtyCurveReading *last = &w->readings[w->nr_readings - 1];
+    double t0 = 0, d0 = 0;
+
+    c->r = w->readings;
+    c->n = w->nr_readings;
+    c->cap = MAX(w->total_pages - w->zero_pages,
+                 MIN(last->dirty_pages, w->total_pages));
+    if (c->n > 1) {
+        t0 = last[-1].elapsed_ms;
+        d0 = last[-1].dirty_pages;
+    }
+    c->tail_slope = (last->dirty_pages - d0) / (last->elapsed_ms - t0);
+}
+
+/* D(t): distinct pages dirtied in @t ms */
+static double curve_at(const Curve *c, double t)
+{
+    const DirtyCurveReading *last = &c->r[c->n - 1];
+    size_t lo = 0, hi = c->n - 1;
+    double t0 = 0, d0 = 0;
+
+    if (t <= 0) {
+        return 0;
+    }
+    if (t >= last->elapsed_ms) {
+        return MIN(c->cap, last->dirty_pages +
+                           (t - last->elapsed_ms) * c->tail_slope);
+    }
+    /* the first reading at or after t */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+
+        if (c->r[mid].elapsed_ms < t) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo) {
+        t0 = c->r[lo - 1].elapsed_ms;
+        d0 = c->r[lo - 1].dirty_pages;
+    }
+    return MIN(c->cap, d0 + (c->r[lo].dirty_pages - d0) * (t - t0) /
+                            (c->r[lo].elapsed_ms - t0));
+}
+
+/* The shortest time in which @pages distinct pages get dirtied */
+static double curve_time_to(const Curve *c, double pages)
+{
+    const DirtyCurveReading *last = &c->r[c->n - 1];
+    size_t lo = 0, hi = c->n - 1;
+    double t0 = 0, d0 = 0;
+
+    if (pages <= 0) {
+        return 0;
+    }
+    if (pages > c->cap) {
+        return INFINITY;
+    }
+    if (pages > last->dirty_pages) {
+        return c->tail_slope > 0 ?
+               last->elapsed_ms + (pages - last->dirty_pages) / c->tail_slope :
+               INFINITY;
+    }
+    /* the first reading with at least that many pages */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+
+        if (c->r[mid].dirty_pages < pages) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo) {
+        t0 = c->r[lo - 1].elapsed_ms;
+        d0 = c->r[lo - 1].dirty_pages;
+    }
+    return t0 + (pages - d0) * (c->r[lo].elapsed_ms - t0) /
+                (c->r[lo].dirty_pages - d0);
+}
+
+/* Pages dirtied both in a window of @a ms and in the @b ms right after */
+static double curve_overlap(const Curve *c, double a, double b)
+{
+    if (isinf(a)) {
+        return curve_at(c, b);
+    }
+    return MAX(0, curve_at(c, a) + curve_at(c, b) - curve_at(c, a + b));
+}
+
+bool precopy_workload_check(const PrecopyWorkload *w, Error **errp)
+{
+    size_t i;
+
+    if (!w->nr_readings) {
+        error_setg(errp, "the dirty page curve has no readings");
+        return false;
+    }
+    if (!w->page_size || !w->total_pages) {
+        error_setg(errp, "the guest has no pages to migrate");
+        return false;
+    }
+    if (w->zero_pages > w->total_pages) {
+        error_setg(errp, "more zero pages than pages");
+        return false;
+    }
+    for (i = 0; i < w->nr_readings; i++) {
+        const DirtyCurveReading *r = &w->readings[i];
+
+        if (r->elapsed_ms <= (i ? r[-1].elapsed_ms : 0)) {
+            error_setg(errp, "dirty page curve readings must be taken at "
+                       "increasing times after 0");
+            return false;
+        }
+        if (i && r->dirty_pages < r[-1].dirty_pages) {
+            error_setg(errp, "dirty page curve readings must not decrease");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Wire bytes per page while sending @pending pages, @zero of them zero */
+static double page_cost(const PrecopyWorkload *w, double pending, double zero)
+{
+    if (pending <= 0) {
+        return w->page_size + PAGE_HEADER_BYTES;
+    }
+    return ((pending - zero) * (w->page_size + PAGE_HEADER_BYTES) +
+            zero * ZERO_PAGE_BYTES) / pending;
+}
+
+void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
+                      PrecopyEstimate *e)
+{
+    const double page = w->page_size;
+    /* bytes the rate limit lets through per ms, and per window */
+    const double rate = p->bandwidth / 1000.0;
+    const double window = rate * BUFFER_DELAY;
+    const uint64_t link = p->link_bandwidth ? p->link_bandwidth :
+                          p->switchover_bandwidth ? p->switchover_bandwidth :
+                          p->bandwidth;
+    const double deadline = p->deadline_ms;
+    double threshold;           /* migration.c threshold_size, in bytes */
+    double pending = w->total_pages;    /* dirty in the bitmap, not sent */
+    double zero = w->zero_pages;        /* of those, zero pages */
+    double synced = pending;    /* pages the last sync left in the bitmap */
+    double synced_window = INFINITY;    /* ... all dirtied within this */
+    double lowest = INFINITY;   /* fewest pages a sync left so far */
+    uint64_t lowest_sync = 0;
+    double now = 0, last_sync = 0, sent = 0;
+    Curve c;
+
+    curve_init(&c, w);
+    *e = (PrecopyEstimate) { .dirty_syncs = 1 };    /* ram_init_bitmaps() */
+
+    if (p->downtime_limit_ms == PRECOPY_DOWNTIME_UNLIMITED) {
+        threshold = INFINITY;
+    } else if (p->switchover_bandwidth) {
+        /* whole bytes per ms, as migration_update_counters() divides */
+        threshold = (double)(p->switchover_bandwidth / 1000) *
+                    p->downtime_limit_ms;
+    } else {
+        threshold = rate * p->downtime_limit_ms;
+    }
+
+    for (;;) {
+        double cost = page_cost(w, pending, zero);
+        /* pages that must go before pending * page < threshold */
+        double below = isinf(threshold) ? pending :
+                       MAX(0, ceil(threshold / page) - 1);
+        double need = MAX(0, pending - below);
+        /* whole windows; threshold_size is 0 during the first one */
+        double windows = MAX(ceil(need * cost / window), now ? 0 : 1);
+        double fresh, overlap;
+
+        if (now + windows * BUFFER_DELAY > deadline) {
+            windows = floor((deadline - now) / BUFFER_DELAY);
+            e->converges = false;
+            sent += MIN(pending, windows * window / cost) * cost;
+            now += windows * BUFFER_DELAY;
+            break;
+        }
+        if (windows) {
+            double out = MIN(pending, windows * window / cost);
+
+            zero -= out * zero / pending;
+            pending -= out;
+            sent += out * cost;
+            now += windows * BUFFER_DELAY;
+        }
+
+        /* ram_state_pending_exact(): the pages dirtied since the last sync */
+        fresh = curve_at(&c, now - last_sync);
+        overlap = synced ? pending / synced *
+                           curve_overlap(&c, synced_window, now - last_sync) : 0;
+        overlap = MIN(overlap, MIN(pending, fresh));
+        pending = MIN(pending + fresh - overlap, w->total_pages);
+        synced = pending;
+        synced_window = curve_time_to(&c, pending);
+        last_sync = now;
+        e->dirty_syncs++;
+
+        if (pending * page < threshold || pending == 0) {
+            e->converges = true;
+            break;
+        }
+        /*
+         * What a sync leaves shrinks round after round until it falls
+         * below the threshold, or settles: then it never ends.  The pages
+         * carried over below the threshold depend on where a round's last
+         * window ends, so the sequence may wobble: it has settled once it
+         * has not reached a new low for PRECOPY_SETTLED_SYNCS syncs.
+         */
+        if (pending < lowest) {
+            lowest = pending;
+            lowest_sync = e->dirty_syncs;
+        }
+        if (e->dirty_syncs - lowest_sync >= PRECOPY_SETTLED_SYNCS ||
+            e->dirty_syncs >= PRECOPY_MAX_DIRTY_SYNCS) {
+            e->converges = false;
+            break;
+        }
+    }
+
+    if (e->converges) {
+        /* ram_save_complete() syncs once more, with the guest stopped */
+        double rest = pending * page_cost(w, pending, zero);
+
+        e->dirty_syncs++;
+        e->downtime_ms = llround(rest * 1000.0 / link);
+        sent += rest;
+        now += rest * 1000.0 / link;
+    }
+    e->total_time_ms = llround(now);
+    e->transferred = llround(sent);
+}
+
+uint64_t precopy_min_bandwidth(const PrecopyWorkload *w,
+                               const PrecopyParams *p,
+                               uint64_t lo, uint64_t hi)
+{
+    PrecopyParams at = *p;
+    PrecopyEstimate e;
+
+    at.bandwidth = hi;
+    precopy_estimate(w, &at, &e);
+    if (!e.converges) {
+        return 0;
+    }
+    at.bandwidth = lo;
+    precopy_estimate(w, &at, &e);
+    if (e.converges) {
+        return lo;
+    }
+    /* converging is monotonic in bandwidth: bisect, geometrically */
+    while (hi > lo + lo / 100 + 1) {
+        at.bandwidth = MIN(hi - 1, MAX(lo + 1, sqrt((double)lo * hi)));
+        precopy_estimate(w, &at, &e);
+        if (e.converges) {
+            hi = at.bandwidth;
+        } else {
+            lo = at.bandwidth;
+        }
+    }
+    return hi;
+}
