@@ -17,117 +17,7 @@
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
 #include "migration/bootfile.h"
-
-#define GUEST_MB        150
-#define PAGE_SIZE       4096
-#define BOOT_BLOCK_PAGES \
-    ((X86_TEST_MEM_END - X86_TEST_MEM_START) / PAGE_SIZE)
-
-typedef struct Guest {
-    QTestState *qts;
-    char *dir;
-    char *serial;
-} Guest;
-
-static void guest_start(Guest *g, const char *accel, bool boot)
-{
-    const char *bootpath;
-
-    g->dir = g_dir_make_tmp("dirty-curve-test-XXXXXX", NULL);
-    g_assert_nonnull(g->dir);
-    g->serial = g_strdup_printf("%s/serial", g->dir);
-    if (boot) {
-        /* bootfile.c owns the path, until bootfile_delete() */
-        bootpath = bootfile_create("x86_64", g->dir, false);
-        g->qts = qtest_initf("-accel %s -m %dM -serial file:%s "
-                             "-drive file=%s,format=raw",
-                             accel, GUEST_MB, g->serial, bootpath);
-    } else {
-        g->qts = qtest_initf("-accel %s -m %dM -S", accel, GUEST_MB);
-    }
-}
-
-static void guest_stop(Guest *g)
-{
-    qtest_quit(g->qts);
-    bootfile_delete();
-    unlink(g->serial);
-    rmdir(g->dir);
-    g_free(g->serial);
-    g_free(g->dir);
-}
-
-/* The boot block prints 'A' once, then a 'B' each pass over its memory. */
-static void guest_wait_running(Guest *g)
-{
-    for (;;) {
-        g_autofree char *out = NULL;
-
-        if (g_file_get_contents(g->serial, &out, NULL, NULL) &&
-            strchr(out, 'B')) {
-            return;
-        }
-        g_usleep(10 * 1000);
-    }
-}
-
-static uint64_t get_u64(QDict *d, const char *key)
-{
-    return qnum_get_uint(qobject_to(QNum, qdict_get(d, key)));
-}
-
-static QDict *query_dirty_rate(QTestState *qts)
-{
-    return qtest_qmp_assert_success_ref(qts,
-                                        "{'execute': 'query-dirty-rate', "
-                                        " 'arguments': {'calc-time-unit': "
-                                        "               'millisecond'}}");
-}
-
-static size_t nr_readings(QDict *info)
-{
-    return qdict_haskey(info, "readings") ?
-           qlist_size(qdict_get_qlist(info, "readings")) : 0;
-}
-
-static QDict *wait_measured(QTestState *qts, size_t readings)
-{
-    for (;;) {
-        QDict *info = query_dirty_rate(qts);
-
-        if (g_str_equal(qdict_get_str(info, "status"), "measured") &&
-            nr_readings(info) >= readings) {
-            return info;
-        }
-        if (readings && nr_readings(info) >= readings) {
-            return info;
-        }
-        qobject_unref(info);
-        g_usleep(10 * 1000);
-    }
-}
-
-static void calc_dirty_rate(QTestState *qts, int64_t calc_ms,
-                            const char *mode)
-{
-    if (g_str_equal(mode, "page-sampling")) {
-        qtest_qmp_assert_success(qts,
-            "{'execute': 'calc-dirty-rate', 'arguments': {"
-            " 'calc-time': %" PRId64 ", 'calc-time-unit': 'millisecond',"
-            " 'mode': 'page-sampling', 'sample-pages': 16384}}", calc_ms);
-    } else {
-        qtest_qmp_assert_success(qts,
-            "{'execute': 'calc-dirty-rate', 'arguments': {"
-            " 'calc-time': %" PRId64 ", 'calc-time-unit': 'millisecond',"
-            " 'mode': %s}}", calc_ms, mode);
-    }
-}
-
-static QDict *measure(QTestState *qts, int64_t calc_ms, const char *mode)
-{
-    calc_dirty_rate(qts, calc_ms, mode);
-    return wait_measured(qts, 0);
-}
+#include "dirty-curve-util.h"
 
 static uint64_t reading(QDict *info, size_t i, uint64_t *elapsed)
 {
@@ -268,7 +158,7 @@ static void test_boot_block(const void *opaque)
 static void test_bitmap_blocks_migration(void)
 {
     Guest g;
-    QDict *rsp, *info;
+    QDict *rsp;
 
     guest_start(&g, "tcg", false);
     calc_dirty_rate(g.qts, 1000, "dirty-bitmap");
@@ -284,35 +174,8 @@ static void test_bitmap_blocks_migration(void)
     /* measured: the blocker is gone, and migration goes through */
     qtest_qmp_assert_success(g.qts, "{'execute': 'migrate', 'arguments': "
                              "{'uri': 'exec:cat > /dev/null'}}");
-    for (;;) {
-        info = qtest_qmp_assert_success_ref(g.qts,
-                                            "{'execute': 'query-migrate'}");
-        if (g_str_equal(qdict_get_str(info, "status"), "completed")) {
-            break;
-        }
-        g_assert_cmpstr(qdict_get_str(info, "status"), !=, "failed");
-        qobject_unref(info);
-        g_usleep(10 * 1000);
-    }
-    qobject_unref(info);
+    qobject_unref(wait_migration_done(g.qts));
     guest_stop(&g);
-}
-
-static void assert_calc_error(QTestState *qts, const char *args,
-                              const char *expect)
-{
-    QObject *arguments = qobject_from_json(args, &error_abort);
-    QDict *rsp = qtest_qmp(qts, "{'execute': 'calc-dirty-rate', "
-                           "'arguments': %p}", arguments);
-    const char *desc;
-
-    g_assert_true(qdict_haskey(rsp, "error"));
-    desc = qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
-    if (!strstr(desc, expect)) {
-        g_test_message("%s: error '%s' does not say '%s'", args, desc, expect);
-        g_test_fail();
-    }
-    qobject_unref(rsp);
 }
 
 static void test_arguments(void)
@@ -321,17 +184,17 @@ static void test_arguments(void)
     QDict *info;
 
     guest_start(&g, "tcg", false);
-    assert_calc_error(g.qts, "{'calc-time': 0}", "out of range");
-    assert_calc_error(g.qts, "{'calc-time': 61}", "out of range");
-    assert_calc_error(g.qts, "{'calc-time': 49, 'calc-time-unit': "
+    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 0}", "out of range");
+    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 61}", "out of range");
+    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 49, 'calc-time-unit': "
                       "'millisecond'}", "out of range");
-    assert_calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 127}",
+    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1, 'sample-pages': 127}",
                       "out of range");
-    assert_calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 16385}",
+    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1, 'sample-pages': 16385}",
                       "out of range");
-    assert_calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 512, "
+    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1, 'sample-pages': 512, "
                       "'mode': 'dirty-bitmap'}", "only in page-sampling");
-    assert_calc_error(g.qts, "{'calc-time': 1, 'mode': 'dirty-ring'}",
+    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1, 'mode': 'dirty-ring'}",
                       "not enabled");
 
     /* nothing measured yet: no curve */
@@ -343,7 +206,7 @@ static void test_arguments(void)
 
     /* one measurement at a time */
     calc_dirty_rate(g.qts, 1000, "page-sampling");
-    assert_calc_error(g.qts, "{'calc-time': 1}", "already being measured");
+    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1}", "already being measured");
     qobject_unref(wait_measured(g.qts, 0));
     guest_stop(&g);
 }
@@ -361,11 +224,6 @@ static void test_hmp(void)
     g_assert_nonnull(strstr(out, "Distinct dirty pages after (ms):"));
     g_assert_nonnull(strstr(out, "       500            0"));
     guest_stop(&g);
-}
-
-static bool kvm_usable(void)
-{
-    return qtest_has_accel("kvm") && access("/dev/kvm", R_OK | W_OK) == 0;
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,154 @@
+/*
+ * Helpers for the qtests of the dirty page curve and the estimate
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qapi/error.h"
+#include "qobject/qdict.h"
+#include "qobject/qjson.h"
+#include "qobject/qlist.h"
+#include "qobject/qnum.h"
+#include "migration/bootfile.h"
+#include "dirty-curve-util.h"
+
+void guest_start(Guest *g, const char *accel, bool boot)
+{
+    const char *bootpath;
+
+    g->dir = g_dir_make_tmp("dirty-curve-test-XXXXXX", NULL);
+    g_assert_nonnull(g->dir);
+    g->serial = g_strdup_printf("%s/serial", g->dir);
+    if (boot) {
+        /* bootfile.c owns the path, until bootfile_delete() */
+        bootpath = bootfile_create("x86_64", g->dir, false);
+        g->qts = qtest_initf("-accel %s -m %dM -serial file:%s "
+                             "-drive file=%s,format=raw",
+                             accel, GUEST_MB, g->serial, bootpath);
+    } else {
+        g->qts = qtest_initf("-accel %s -m %dM -S", accel, GUEST_MB);
+    }
+}
+
+void guest_stop(Guest *g)
+{
+    qtest_quit(g->qts);
+    bootfile_delete();
+    unlink(g->serial);
+    rmdir(g->dir);
+    g_free(g->serial);
+    g_free(g->dir);
+}
+
+/* The boot block prints 'A' once, then a 'B' each pass over its memory. */
+void guest_wait_running(Guest *g)
+{
+    for (;;) {
+        g_autofree char *out = NULL;
+
+        if (g_file_get_contents(g->serial, &out, NULL, NULL) &&
+            strchr(out, 'B')) {
+            return;
+        }
+        g_usleep(10 * 1000);
+    }
+}
+
+uint64_t get_u64(QDict *d, const char *key)
+{
+    return qnum_get_uint(qobject_to(QNum, qdict_get(d, key)));
+}
+
+QDict *query_dirty_rate(QTestState *qts)
+{
+    return qtest_qmp_assert_success_ref(qts,
+                                        "{'execute': 'query-dirty-rate', "
+                                        " 'arguments': {'calc-time-unit': "
+                                        "               'millisecond'}}");
+}
+
+size_t nr_readings(QDict *info)
+{
+    return qdict_haskey(info, "readings") ?
+           qlist_size(qdict_get_qlist(info, "readings")) : 0;
+}
+
+QDict *wait_measured(QTestState *qts, size_t readings)
+{
+    for (;;) {
+        QDict *info = query_dirty_rate(qts);
+
+        if (g_str_equal(qdict_get_str(info, "status"), "measured") &&
+            nr_readings(info) >= readings) {
+            return info;
+        }
+        if (readings && nr_readings(info) >= readings) {
+            return info;
+        }
+        qobject_unref(info);
+        g_usleep(10 * 1000);
+    }
+}
+
+void calc_dirty_rate(QTestState *qts, int64_t calc_ms,
+                            const char *mode)
+{
+    if (g_str_equal(mode, "page-sampling")) {
+        qtest_qmp_assert_success(qts,
+            "{'execute': 'calc-dirty-rate', 'arguments': {"
+            " 'calc-time': %" PRId64 ", 'calc-time-unit': 'millisecond',"
+            " 'mode': 'page-sampling', 'sample-pages': 16384}}", calc_ms);
+    } else {
+        qtest_qmp_assert_success(qts,
+            "{'execute': 'calc-dirty-rate', 'arguments': {"
+            " 'calc-time': %" PRId64 ", 'calc-time-unit': 'millisecond',"
+            " 'mode': %s}}", calc_ms, mode);
+    }
+}
+
+QDict *measure(QTestState *qts, int64_t calc_ms, const char *mode)
+{
+    calc_dirty_rate(qts, calc_ms, mode);
+    return wait_measured(qts, 0);
+}
+
+void assert_qmp_error(QTestState *qts, const char *command,
+                      const char *args, const char *expect)
+{
+    QObject *arguments = qobject_from_json(args, &error_abort);
+    QDict *rsp = qtest_qmp(qts, "{'execute': %s, 'arguments': %p}",
+                           command, arguments);
+    const char *desc;
+
+    g_assert_true(qdict_haskey(rsp, "error"));
+    desc = qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
+    if (!strstr(desc, expect)) {
+        g_test_message("%s %s: error '%s' does not say '%s'", command, args,
+                       desc, expect);
+        g_test_fail();
+    }
+    qobject_unref(rsp);
+}
+
+QDict *wait_migration_done(QTestState *qts)
+{
+    for (;;) {
+        QDict *info = qtest_qmp_assert_success_ref(qts,
+                                                   "{'execute': 'query-migrate'}");
+        const char *status = qdict_get_str(info, "status");
+
+        g_assert_cmpstr(status, !=, "failed");
+        if (g_str_equal(status, "completed")) {
+            return info;
+        }
+        qobject_unref(info);
+        g_usleep(10 * 1000);
+    }
+}
+
+bool kvm_usable(void)
+{
+    return qtest_has_accel("kvm") && access("/dev/kvm", R_OK | W_OK) == 0;
+}

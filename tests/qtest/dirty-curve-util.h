@@ -1,0 +1,52 @@
+/*
+ * Helpers for the qtests of the dirty page curve and the estimate
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef TESTS_QTEST_DIRTY_CURVE_UTIL_H
+#define TESTS_QTEST_DIRTY_CURVE_UTIL_H
+
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "migration/bootfile.h"
+
+#define GUEST_MB        150
+#define PAGE_SIZE       4096
+#define BOOT_BLOCK_PAGES \
+    ((X86_TEST_MEM_END - X86_TEST_MEM_START) / PAGE_SIZE)
+
+typedef struct Guest {
+    QTestState *qts;
+    char *dir;
+    char *serial;
+} Guest;
+
+/* A guest: stopped and never run, or running the boot block */
+void guest_start(Guest *g, const char *accel, bool boot);
+void guest_stop(Guest *g);
+/* Wait until the boot block runs: it printed its first pass */
+void guest_wait_running(Guest *g);
+
+uint64_t get_u64(QDict *d, const char *key);
+/* query-dirty-rate, with times in milliseconds */
+QDict *query_dirty_rate(QTestState *qts);
+size_t nr_readings(QDict *info);
+/*
+ * Wait until the measurement has at least @readings readings or, for
+ * @readings 0, until it is done; return query-dirty-rate's answer.
+ */
+QDict *wait_measured(QTestState *qts, size_t readings);
+/* Start calc-dirty-rate; page-sampling samples 16384 pages per GiB */
+void calc_dirty_rate(QTestState *qts, int64_t calc_ms, const char *mode);
+/* calc-dirty-rate, then wait for it */
+QDict *measure(QTestState *qts, int64_t calc_ms, const char *mode);
+
+/* @command with @args (JSON) fails, its error saying @expect */
+void assert_qmp_error(QTestState *qts, const char *command,
+                      const char *args, const char *expect);
+/* Wait for a migration to complete; return query-migrate's answer */
+QDict *wait_migration_done(QTestState *qts);
+bool kvm_usable(void);
+
+#endif
