@@ -27,7 +27,10 @@
 /* as migrate-set-parameters allows */
 #define ESTIMATE_MAX_DOWNTIME_LIMIT_MS  (2000 * 1000)
 #define ESTIMATE_MIN_DEADLINE_MS        1000
+#define ESTIMATE_MAX_DEADLINE_MS        (7 * 24 * 3600 * 1000)
 #define ESTIMATE_DEFAULT_DEADLINE_MS    (3600 * 1000)
+/* 1 Pbit/s: more is no network, and -1 would come as UINT64_MAX */
+#define ESTIMATE_MAX_BANDWIDTH          (125ULL * 1000 * 1000 * 1000 * 1000)
 /* where to look for the lowest converging bandwidth: 8 kbit/s - 1 Tbit/s */
 #define ESTIMATE_SEARCH_MIN_BANDWIDTH   1000
 #define ESTIMATE_SEARCH_MAX_BANDWIDTH   (125ULL * 1000 * 1000 * 1000)
@@ -206,7 +209,7 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
         dt[nr_dt++] = downtime_limits->value;
     }
     if (!grid_fill(bw, &nr_bw, has_bandwidths, "bandwidths",
-                   ESTIMATE_MAX_BANDWIDTHS, 1, UINT64_MAX,
+                   ESTIMATE_MAX_BANDWIDTHS, 1, ESTIMATE_MAX_BANDWIDTH,
                    estimate_bandwidths, ARRAY_SIZE(estimate_bandwidths),
                    migrate_max_bandwidth(), errp) ||
         !grid_fill(dt, &nr_dt, has_downtime_limits,
@@ -219,13 +222,16 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
     }
     if (!has_deadline) {
         deadline = ESTIMATE_DEFAULT_DEADLINE_MS;
-    } else if (deadline < ESTIMATE_MIN_DEADLINE_MS) {
-        error_setg(errp, "'deadline' must be at least %d ms",
-                   ESTIMATE_MIN_DEADLINE_MS);
+    } else if (deadline < ESTIMATE_MIN_DEADLINE_MS ||
+               deadline > ESTIMATE_MAX_DEADLINE_MS) {
+        error_setg(errp, "'deadline' must be between %d and %d ms",
+                   ESTIMATE_MIN_DEADLINE_MS, ESTIMATE_MAX_DEADLINE_MS);
         return NULL;
     }
-    if (has_link_bandwidth && !link_bandwidth) {
-        error_setg(errp, "'link-bandwidth' must be at least 1");
+    if (has_link_bandwidth &&
+        (!link_bandwidth || link_bandwidth > ESTIMATE_MAX_BANDWIDTH)) {
+        error_setg(errp, "'link-bandwidth' must be between 1 and %llu",
+                   ESTIMATE_MAX_BANDWIDTH);
         return NULL;
     }
 

@@ -32,6 +32,17 @@ void guest_start(Guest *g, const char *accel, bool boot)
     }
 }
 
+void guest_start_incoming(Guest *g, const Guest *src, const char *accel,
+                          const char *uri)
+{
+    g->dir = g_dir_make_tmp("dirty-curve-test-XXXXXX", NULL);
+    g_assert_nonnull(g->dir);
+    g->serial = g_strdup_printf("%s/serial", g->dir);
+    g->qts = qtest_initf("-accel %s -m %dM -serial file:%s "
+                         "-drive file=%s/bootsect,format=raw -incoming %s",
+                         accel, GUEST_MB, g->serial, src->dir, uri);
+}
+
 void guest_stop(Guest *g)
 {
     qtest_quit(g->qts);

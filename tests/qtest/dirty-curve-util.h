@@ -24,6 +24,9 @@ typedef struct Guest {
 
 /* A guest: stopped and never run, or running the boot block */
 void guest_start(Guest *g, const char *accel, bool boot);
+/* The destination of a migration of @src, listening on @uri */
+void guest_start_incoming(Guest *g, const Guest *src, const char *accel,
+                          const char *uri);
 void guest_stop(Guest *g);
 /* Wait until the boot block runs: it printed its first pass */
 void guest_wait_running(Guest *g);

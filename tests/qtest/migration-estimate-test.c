@@ -1,0 +1,251 @@
+/*
+ * QTest for query-migration-estimate and info migrate_estimate
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The guest is migration-test's boot block, which rewrites the 25344
+ * pages from 1 MiB to 100 MiB faster than every rate limit window: a
+ * 99 MiB hot set that only converges when it fits in bandwidth *
+ * downtime-limit.
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "dirty-curve-util.h"
+
+#define MB_PER_S(n)     ((uint64_t)(n) * 1000 * 1000)
+#define GBIT_PER_S(n)   ((uint64_t)(n) * 125 * 1000 * 1000)
+
+static QDict *estimate(QTestState *qts, uint64_t bandwidth,
+                       uint64_t downtime_limit)
+{
+    QDict *info = qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'query-migration-estimate', 'arguments': {"
+        " 'bandwidths': [%" PRIu64 "], 'downtime-limits': [%" PRIu64 "]}}",
+        bandwidth, downtime_limit);
+    QList *cells = qdict_get_qlist(info, "estimates");
+    QDict *cell;
+
+    /* the cell asked for, and the one without downtime-limit */
+    g_assert_cmpuint(qlist_size(cells), ==, 2);
+    cell = qobject_to(QDict, qlist_peek(cells));
+    g_assert_cmpuint(get_u64(cell, "bandwidth"), ==, bandwidth);
+    g_assert_cmpuint(get_u64(cell, "downtime-limit"), ==, downtime_limit);
+    qobject_ref(cell);
+    qobject_unref(info);
+    return cell;
+}
+
+static void test_unmeasured(void)
+{
+    Guest g;
+    g_autofree char *out = NULL;
+
+    guest_start(&g, "tcg", false);
+    assert_qmp_error(g.qts, "query-migration-estimate", "{}",
+                     "no dirty page curve measured yet");
+    out = qtest_hmp(g.qts, "info migrate_estimate");
+    g_assert_nonnull(strstr(out, "no dirty page curve measured yet"));
+    guest_stop(&g);
+}
+
+static void test_measuring(void)
+{
+    Guest g;
+    g_autofree char *out = NULL;
+
+    guest_start(&g, "tcg", false);
+    calc_dirty_rate(g.qts, 5000, "page-sampling");
+    assert_qmp_error(g.qts, "query-migration-estimate", "{}",
+                     "calc-dirty-rate is still measuring (");
+    out = qtest_hmp(g.qts, "info migrate_estimate");
+    g_assert_nonnull(strstr(out, " of 5000 ms)"));
+    qobject_unref(wait_measured(g.qts, 0));
+    guest_stop(&g);
+}
+
+static void test_arguments(void)
+{
+    static const struct {
+        const char *args, *error;
+    } bad[] = {
+        { "{'bandwidths': []}", "'bandwidths' must not be empty" },
+        { "{'bandwidths': [0]}", "'bandwidths' entries must be between 1 "
+          "and 125000000000000" },
+        /* the input visitor turns -1 into UINT64_MAX */
+        { "{'bandwidths': [-1]}", "'bandwidths' entries must be between 1" },
+        { "{'bandwidths': [125000000000001]}",
+          "'bandwidths' entries must be between 1" },
+        { "{'bandwidths': ['fast']}", "Parameter 'bandwidths[0]' expects "
+          "uint64" },
+        { "{'bandwidths': 1000}", "Invalid parameter type for 'bandwidths', "
+          "expected: array" },
+        { "{'downtime-limits': []}", "'downtime-limits' must not be empty" },
+        { "{'downtime-limits': [2000001]}",
+          "'downtime-limits' entries must be between 0 and 2000000" },
+        { "{'downtime-limits': [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, "
+          "14, 15, 16, 17]}", "'downtime-limits' may have at most 16" },
+        { "{'deadline': 999}", "'deadline' must be between 1000 and "
+          "604800000 ms" },
+        { "{'deadline': 604800001}", "'deadline' must be between 1000" },
+        { "{'link-bandwidth': 0}", "'link-bandwidth' must be between 1" },
+        { "{'deadline': -1}", "'deadline' must be between 1000" },
+        { "{'bandwidth': 1}", "Parameter 'bandwidth' is unexpected" },
+    };
+    g_autoptr(GString) many = g_string_new("{'bandwidths': [1");
+    Guest g;
+    size_t i;
+
+    for (i = 2; i <= 33; i++) {
+        g_string_append_printf(many, ", %zu", i);
+    }
+    g_string_append(many, "]}");
+
+    guest_start(&g, "tcg", false);
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        assert_qmp_error(g.qts, "query-migration-estimate", bad[i].args,
+                         bad[i].error);
+    }
+    assert_qmp_error(g.qts, "query-migration-estimate", many->str,
+                     "'bandwidths' may have at most 32 entries");
+    guest_stop(&g);
+}
+
+/* The default grid, its measurement summary, and HMP's table */
+static void test_default_grid(void)
+{
+    /* 8 standard bandwidths and the default max-bandwidth, 128 MiB/s */
+    const size_t nr_bandwidths = 9;
+    /* 5 standard limits and the default downtime-limit, 300 ms */
+    const size_t nr_limits = 6;
+    Guest g;
+    QDict *info, *m;
+    QListEntry *e;
+    g_autofree char *out = NULL;
+    size_t i = 0;
+
+    guest_start(&g, "tcg", true);
+    guest_wait_running(&g);
+    qobject_unref(measure(g.qts, 1000, "page-sampling"));
+    info = qtest_qmp_assert_success_ref(g.qts,
+        "{'execute': 'query-migration-estimate'}");
+
+    m = qdict_get_qdict(info, "measurement");
+    g_assert_cmpstr(qdict_get_str(m, "mode"), ==, "page-sampling");
+    g_assert_cmpuint(get_u64(m, "calc-time"), >=, 1000);
+    g_assert_cmpuint(get_u64(m, "page-size"), ==, PAGE_SIZE);
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(m, "readings")), ==, 6);
+    g_assert_cmpuint(get_u64(info, "deadline"), ==, 3600 * 1000);
+    g_assert_false(qdict_haskey(info, "link-bandwidth"));
+
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "estimates")), ==,
+                     nr_bandwidths * (nr_limits + 1));
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "estimates"), e) {
+        QDict *cell = qobject_to(QDict, qlist_entry_obj(e));
+        bool converges = qdict_get_bool(cell, "converges");
+
+        /* each bandwidth ends with the estimate without limit */
+        g_assert_cmpint(qdict_haskey(cell, "downtime-limit"), ==,
+                        i++ % (nr_limits + 1) != nr_limits);
+        g_assert_cmpint(qdict_haskey(cell, "total-time"), ==, converges);
+        g_assert_cmpint(qdict_haskey(cell, "downtime"), ==, converges);
+        g_assert_cmpint(qdict_haskey(cell, "iterations"), ==, converges);
+        g_assert_cmpint(qdict_haskey(cell, "transferred"), ==, converges);
+        if (converges) {
+            g_assert_cmpuint(get_u64(cell, "total-time"), >=,
+                             get_u64(cell, "downtime"));
+            g_assert_cmpuint(get_u64(cell, "iterations"), >=, 3);
+        }
+    }
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "min-bandwidth")), ==,
+                     nr_limits);
+    qobject_unref(info);
+
+    out = qtest_hmp(g.qts, "info migrate_estimate");
+    g_assert_nonnull(strstr(out, "Dirty page curve: page-sampling"));
+    g_assert_nonnull(strstr(out, "bandwidth"));
+    g_assert_nonnull(strstr(out, "unlimited\r\n"));
+    g_assert_nonnull(strstr(out, "100 Mbit/s"));
+    g_assert_nonnull(strstr(out, "40 Gbit/s"));
+    g_assert_nonnull(strstr(out, "Lowest bandwidth that converges: 125ms: "));
+    guest_stop(&g);
+}
+
+/*
+ * The 99 MiB hot set fits in 1 Tbit/s * 5 s, but never in 100 Mbit/s *
+ * 125 ms; the lowest converging bandwidth for 300 ms lies near
+ * 99 MiB / 300 ms.  Then a real migration at one cell goes as predicted.
+ */
+static void test_verdicts(const void *opaque)
+{
+    const char *mode = opaque;
+    const uint64_t bandwidth = GBIT_PER_S(10), limit = 5000;
+    g_autofree char *uri = NULL;
+    Guest src, dst;
+    QDict *cell, *info, *min;
+
+    guest_start(&src, "tcg", true);
+    guest_wait_running(&src);
+    qobject_unref(measure(src.qts, 1000, mode));
+
+    cell = estimate(src.qts, GBIT_PER_S(1000), 5000);
+    g_assert_true(qdict_get_bool(cell, "converges"));
+    qobject_unref(cell);
+    cell = estimate(src.qts, MB_PER_S(12.5), 125);
+    g_assert_false(qdict_get_bool(cell, "converges"));
+    qobject_unref(cell);
+
+    info = qtest_qmp_assert_success_ref(src.qts,
+        "{'execute': 'query-migration-estimate', 'arguments': {"
+        " 'downtime-limits': [300]}}");
+    min = qobject_to(QDict, qlist_peek(qdict_get_qlist(info,
+                                                        "min-bandwidth")));
+    g_assert_cmpuint(get_u64(min, "bandwidth"), >, MB_PER_S(99 * 1.048 / 0.3 / 2));
+    g_assert_cmpuint(get_u64(min, "bandwidth"), <, MB_PER_S(99 * 1.048 / 0.3 * 2));
+    qobject_unref(info);
+
+    cell = estimate(src.qts, bandwidth, limit);
+    g_assert_true(qdict_get_bool(cell, "converges"));
+    qobject_unref(cell);
+
+    guest_start_incoming(&dst, &src, "tcg", "defer");
+    uri = g_strdup_printf("unix:%s/migsocket", dst.dir);
+    qtest_qmp_assert_success(dst.qts, "{'execute': 'migrate-incoming', "
+                             "'arguments': {'uri': %s}}", uri);
+    qtest_qmp_assert_success(src.qts, "{'execute': 'migrate-set-parameters',"
+                             " 'arguments': {'max-bandwidth': %" PRIu64 ","
+                             " 'downtime-limit': %" PRIu64 "}}",
+                             bandwidth, limit);
+    qtest_qmp_assert_success(src.qts, "{'execute': 'migrate', "
+                             "'arguments': {'uri': %s}}", uri);
+    qobject_unref(wait_migration_done(src.qts));
+
+    g_free(uri);
+    uri = g_strdup_printf("%s/migsocket", dst.dir);
+    unlink(uri);
+    guest_stop(&dst);
+    guest_stop(&src);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    if (!qtest_has_accel("tcg")) {
+        g_test_skip("the tests need TCG");
+        return g_test_run();
+    }
+
+    qtest_add_func("/migration-estimate/unmeasured", test_unmeasured);
+    qtest_add_func("/migration-estimate/measuring", test_measuring);
+    qtest_add_func("/migration-estimate/arguments", test_arguments);
+    qtest_add_func("/migration-estimate/default-grid", test_default_grid);
+    qtest_add_data_func("/migration-estimate/verdicts/page-sampling",
+                        "page-sampling", test_verdicts);
+    qtest_add_data_func("/migration-estimate/verdicts/dirty-bitmap",
+                        "dirty-bitmap", test_verdicts);
+
+    return g_test_run();
+}
