@@ -10,7 +10,14 @@
  *   the window ends once ram_save_iterate() has sent max-bandwidth *
  *   BUFFER_DELAY bytes.  Pages go out in address order, each as an
  *   8-byte header and the page (save_page_header(), save_normal_page()),
- *   zero pages as the header and one byte (save_zero_page()).
+ *   zero pages as the header and one byte (save_zero_page()).  The scan
+ *   goes on from where it stopped (last_seen_block, last_page): after a
+ *   sync it first finishes the first pass, whose zero pages, which in a
+ *   guest mostly sit together in memory never used, the model puts last,
+ *   and only then reaches the pages dirtied since.  Zero pages
+ *   cost next to nothing on the wire, and in a guest they mostly sit
+ *   together in memory never used: the model sends them after the pages
+ *   with data, and never counts them as dirtied again.
  *
  * - migration_iteration_run() compares the pages still dirty with
  *   threshold_size.  Only below it does it sync the dirty bitmap
@@ -41,7 +48,8 @@
  * their number.  Pages dirtied in two adjacent windows of lengths A and
  * B number D(A) + D(B) - D(A + B), and the pages not yet sent are a share
  * of the bitmap unrelated to how hot they are, since pages go out in
- * address order.
+ * address order.  Whatever the overlaps, the pages dirtied since some
+ * time and still waiting are at most D(now - that time).
  */
 
 #include "qemu/osdep.h"
@@ -190,14 +198,42 @@ bool precopy_workload_check(const PrecopyWorkload *w, Error **errp)
     return true;
 }
 
-/* Wire bytes per page while sending @pending pages, @zero of them zero */
-static double page_cost(const PrecopyWorkload *w, double pending, double zero)
+/*
+ * The pages in the dirty bitmap, in the order ram_find_and_save_block()
+ * reaches them from where it stands: what remains of the first pass's
+ * pages with data, then its zero pages, which in a guest mostly sit
+ * together in memory never used, then the pages dirtied since, which it
+ * reaches once it wraps around.
+ */
+typedef struct Pending {
+    double first;       /* pages with data left of the first pass */
+    double zero;        /* zero pages, all from the first pass */
+    double dirtied;     /* pages dirtied since, with data */
+} Pending;
+
+static double pending_pages(const Pending *q)
 {
-    if (pending <= 0) {
-        return w->page_size + PAGE_HEADER_BYTES;
+    return q->first + q->zero + q->dirtied;
+}
+
+/* Take up to @bytes (or, if @pages, up to that many pages) off @q in order */
+static double send_pages(const PrecopyWorkload *w, Pending *q,
+                         double bytes, double pages)
+{
+    const double full = w->page_size + PAGE_HEADER_BYTES;
+    double *kind[] = { &q->first, &q->zero, &q->dirtied };
+    double cost[] = { full, ZERO_PAGE_BYTES, full };
+    double sent = 0;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(kind); i++) {
+        double n = MIN(*kind[i], MIN(pages, (bytes - sent) / cost[i]));
+
+        *kind[i] -= n;
+        pages -= n;
+        sent += n * cost[i];
     }
-    return ((pending - zero) * (w->page_size + PAGE_HEADER_BYTES) +
-            zero * ZERO_PAGE_BYTES) / pending;
+    return sent;
 }
 
 void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
@@ -212,12 +248,16 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
                           p->bandwidth;
     const double deadline = p->deadline_ms;
     double threshold;           /* migration.c threshold_size, in bytes */
-    double pending = w->total_pages;    /* dirty in the bitmap, not sent */
-    double zero = w->zero_pages;        /* of those, zero pages */
-    double synced = pending;    /* pages the last sync left in the bitmap */
+    Pending q = {
+        .first = w->total_pages - w->zero_pages,
+        .zero = w->zero_pages,
+    };
+    double synced = q.first;    /* pages with data the last sync left */
     double synced_window = INFINITY;    /* ... all dirtied within this */
     double lowest = INFINITY;   /* fewest pages a sync left so far */
     uint64_t lowest_sync = 0;
+    /* the pages in q.dirtied were all dirtied after this */
+    double dirtied_since = 0;
     double now = 0, last_sync = 0, sent = 0;
     Curve c;
 
@@ -235,43 +275,49 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
     }
 
     for (;;) {
-        double cost = page_cost(w, pending, zero);
-        /* pages that must go before pending * page < threshold */
-        double below = isinf(threshold) ? pending :
+        /* pages to send before the pending pages * page < threshold */
+        double below = isinf(threshold) ? INFINITY :
                        MAX(0, ceil(threshold / page) - 1);
-        double need = MAX(0, pending - below);
+        Pending ahead = q;
+        double need = send_pages(w, &ahead, INFINITY,
+                                 MAX(0, pending_pages(&q) - below));
         /* whole windows; threshold_size is 0 during the first one */
-        double windows = MAX(ceil(need * cost / window), now ? 0 : 1);
-        double fresh, overlap;
+        double windows = MAX(ceil(need / window), now ? 0 : 1);
+        double data, fresh, overlap;
 
         if (now + windows * BUFFER_DELAY > deadline) {
             windows = floor((deadline - now) / BUFFER_DELAY);
             e->converges = false;
-            sent += MIN(pending, windows * window / cost) * cost;
+            sent += send_pages(w, &q, windows * window, INFINITY);
             now += windows * BUFFER_DELAY;
             break;
         }
-        if (windows) {
-            double out = MIN(pending, windows * window / cost);
-
-            zero -= out * zero / pending;
-            pending -= out;
-            sent += out * cost;
-            now += windows * BUFFER_DELAY;
-        }
+        sent += send_pages(w, &q, windows * window, INFINITY);
+        now += windows * BUFFER_DELAY;
 
         /* ram_state_pending_exact(): the pages dirtied since the last sync */
+        if (!q.dirtied) {
+            /* everything dirtied before the last sync has been sent */
+            dirtied_since = last_sync;
+        }
+        data = q.first + q.dirtied;
         fresh = curve_at(&c, now - last_sync);
-        overlap = synced ? pending / synced *
+        overlap = synced ? data / synced *
                            curve_overlap(&c, synced_window, now - last_sync) : 0;
-        overlap = MIN(overlap, MIN(pending, fresh));
-        pending = MIN(pending + fresh - overlap, w->total_pages);
-        synced = pending;
-        synced_window = curve_time_to(&c, pending);
+        overlap = MIN(overlap, MIN(data, fresh));
+        /*
+         * However they overlap, the pages dirtied since dirtied_since are
+         * no more than D(now - dirtied_since).
+         */
+        q.dirtied = MIN(q.dirtied + fresh - overlap,
+                        MIN(curve_at(&c, now - dirtied_since),
+                            w->total_pages - q.zero - q.first));
+        synced = q.first + q.dirtied;
+        synced_window = curve_time_to(&c, synced);
         last_sync = now;
         e->dirty_syncs++;
 
-        if (pending * page < threshold || pending == 0) {
+        if (pending_pages(&q) * page < threshold || !pending_pages(&q)) {
             e->converges = true;
             break;
         }
@@ -282,8 +328,8 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
          * window ends, so the sequence may wobble: it has settled once it
          * has not reached a new low for PRECOPY_SETTLED_SYNCS syncs.
          */
-        if (pending < lowest) {
-            lowest = pending;
+        if (pending_pages(&q) < lowest) {
+            lowest = pending_pages(&q);
             lowest_sync = e->dirty_syncs;
         }
         if (e->dirty_syncs - lowest_sync >= PRECOPY_SETTLED_SYNCS ||
@@ -295,7 +341,7 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
 
     if (e->converges) {
         /* ram_save_complete() syncs once more, with the guest stopped */
-        double rest = pending * page_cost(w, pending, zero);
+        double rest = send_pages(w, &q, INFINITY, INFINITY);
 
         e->dirty_syncs++;
         e->downtime_ms = llround(rest * 1000.0 / link);

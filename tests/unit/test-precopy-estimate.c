@@ -12,7 +12,6 @@
 #define PAGE 4096
 #define WIRE (PAGE + 8)         /* a page and its header on the wire */
 #define MiB (1024 * 1024ULL)
-#define WINDOW_MS 100           /* BUFFER_DELAY, the rate limit window */
 
 /* A curve D(t) = min(rate * t, cap), as 60 readings @step_ms apart */
 typedef struct TestCurve {
@@ -270,11 +269,8 @@ static void random_curve(TestCurve *tc, GRand *rand, uint64_t total)
 }
 
 /*
- * More bandwidth, or a larger downtime-limit, never turns a converging
- * migration into a non-converging one, and more bandwidth never makes
- * one slower.  A larger downtime-limit moves the switchover earlier, to
- * another rate limit window boundary, and that may cost up to a window
- * (over 2000 seeds, at most 19 ms of 140000 comparisons, and 15 times).
+ * More bandwidth, or a larger downtime-limit, never makes a migration
+ * slower or turns a converging one into a non-converging one.
  */
 static void test_monotonic(void)
 {
@@ -313,7 +309,7 @@ static void test_monotonic(void)
                     g_assert_true(!e.converges || longer.converges);
                     if (e.converges) {
                         g_assert_cmpuint(longer.total_time_ms, <=,
-                                         e.total_time_ms + WINDOW_MS);
+                                         e.total_time_ms);
                     }
                 }
             }
