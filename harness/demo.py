@@ -170,16 +170,21 @@ def main():
             sys.exit(f'demo: the migration did not complete: {info["status"]}')
         ram = info['ram']
         rows = [('total time (ms)', cell['total-time'], info['total-time']),
+                ('live phase (ms)', cell['total-time'] - cell['downtime'],
+                 info['total-time'] - info['downtime']),
                 ('downtime (ms)', cell['downtime'], info['downtime']),
                 ('dirty syncs', cell['iterations'], ram['dirty-sync-count']),
                 ('bytes sent', cell['transferred'], ram['transferred'])]
         print(f'{"":18}{"predicted":>14}{"actual":>14}{"error":>9}')
         for name, want, got in rows:
             print(f'{name:18}{want:>14}{got:>14}{(want - got) / got:>+9.1%}')
-        print('\nThe predicted downtime assumes the final copy runs at '
-              'max-bandwidth; it really runs unthrottled, at the speed of '
-              'the socket, so it is an upper bound (see query-migration-'
-              'estimate\'s link-bandwidth).')
+        print('\nThe final stop-and-copy is not rate limited: it runs at '
+              'the speed of the link,\nwhich QEMU cannot know.  Unless told '
+              'it (query-migration-estimate\'s link-bandwidth,\nor '
+              'avail-switchover-bandwidth), the estimate assumes '
+              'max-bandwidth, so its\ndowntime, and the total time with it, '
+              'is an upper bound.  Over a unix socket the\nfinal copy is '
+              'much faster than that.')
     finally:
         g.close()
 

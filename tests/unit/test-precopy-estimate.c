@@ -119,8 +119,8 @@ static void test_linear(void)
 }
 
 /*
- * A hot set of H pages, all rewritten within 125 ms: every round, even
- * one rate limit window long, finds most of the hot set dirty again.
+ * A hot set of H pages, all rewritten within 125 ms: every round, whole
+ * rate limit windows long, finds most of the hot set dirty again.
  * Migration converges only if the hot set fits below the threshold,
  * bandwidth * downtime-limit.
  */
