@@ -201,7 +201,8 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
     size_t nr_bw = 0, nr_dt = 0, i, j;
 
     /* one more than allowed tells that there were too many */
-    for (; bandwidths && nr_bw < ARRAY_SIZE(bw); bandwidths = bandwidths->next) {
+    for (; bandwidths && nr_bw < ARRAY_SIZE(bw);
+         bandwidths = bandwidths->next) {
         bw[nr_bw++] = bandwidths->value;
     }
     for (; downtime_limits && nr_dt < ARRAY_SIZE(dt);

@@ -89,12 +89,46 @@ static void curve_init(Curve *c, const PrecopyWorkload *w)
     c->tail_slope = (last->dirty_pages - d0) / (last->elapsed_ms - t0);
 }
 
+/* Reading @i as a point (time, pages), or (pages, time) if @inverse */
+static void curve_point(const Curve *c, size_t i, bool inverse,
+                        double *x, double *y)
+{
+    *x = inverse ? c->r[i].dirty_pages : c->r[i].elapsed_ms;
+    *y = inverse ? c->r[i].elapsed_ms : c->r[i].dirty_pages;
+}
+
+/*
+ * The line through (0, 0) and the readings, at @x: pages at a time, or,
+ * if @inverse, the time at which it reaches some pages.  @x is above 0
+ * and at most the last reading's.
+ */
+static double curve_interpolate(const Curve *c, double x, bool inverse)
+{
+    size_t lo = 0, hi = c->n - 1;
+    double x0 = 0, y0 = 0, x1, y1;
+
+    /* the first reading at or past x */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+
+        curve_point(c, mid, inverse, &x1, &y1);
+        if (x1 < x) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo) {
+        curve_point(c, lo - 1, inverse, &x0, &y0);
+    }
+    curve_point(c, lo, inverse, &x1, &y1);
+    return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+}
+
 /* D(t): distinct pages dirtied in @t ms */
 static double curve_at(const Curve *c, double t)
 {
     const DirtyCurveReading *last = &c->r[c->n - 1];
-    size_t lo = 0, hi = c->n - 1;
-    double t0 = 0, d0 = 0;
 
     if (t <= 0) {
         return 0;
@@ -103,30 +137,13 @@ static double curve_at(const Curve *c, double t)
         return MIN(c->cap, last->dirty_pages +
                            (t - last->elapsed_ms) * c->tail_slope);
     }
-    /* the first reading at or after t */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-
-        if (c->r[mid].elapsed_ms < t) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    if (lo) {
-        t0 = c->r[lo - 1].elapsed_ms;
-        d0 = c->r[lo - 1].dirty_pages;
-    }
-    return MIN(c->cap, d0 + (c->r[lo].dirty_pages - d0) * (t - t0) /
-                            (c->r[lo].elapsed_ms - t0));
+    return MIN(c->cap, curve_interpolate(c, t, false));
 }
 
 /* The shortest time in which @pages distinct pages get dirtied */
 static double curve_time_to(const Curve *c, double pages)
 {
     const DirtyCurveReading *last = &c->r[c->n - 1];
-    size_t lo = 0, hi = c->n - 1;
-    double t0 = 0, d0 = 0;
 
     if (pages <= 0) {
         return 0;
@@ -139,22 +156,7 @@ static double curve_time_to(const Curve *c, double pages)
                last->elapsed_ms + (pages - last->dirty_pages) / c->tail_slope :
                INFINITY;
     }
-    /* the first reading with at least that many pages */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-
-        if (c->r[mid].dirty_pages < pages) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    if (lo) {
-        t0 = c->r[lo - 1].elapsed_ms;
-        d0 = c->r[lo - 1].dirty_pages;
-    }
-    return t0 + (pages - d0) * (c->r[lo].elapsed_ms - t0) /
-                (c->r[lo].dirty_pages - d0);
+    return curve_interpolate(c, pages, true);
 }
 
 /* Pages dirtied both in a window of @a ms and in the @b ms right after */
@@ -302,8 +304,8 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
         }
         data = q.first + q.dirtied;
         fresh = curve_at(&c, now - last_sync);
-        overlap = synced ? data / synced *
-                           curve_overlap(&c, synced_window, now - last_sync) : 0;
+        overlap = synced ? data / synced * curve_overlap(&c, synced_window,
+                                                         now - last_sync) : 0;
         overlap = MIN(overlap, MIN(data, fresh));
         /*
          * However they overlap, the pages dirtied since dirtied_since are

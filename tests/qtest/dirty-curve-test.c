@@ -178,23 +178,28 @@ static void test_bitmap_blocks_migration(void)
     guest_stop(&g);
 }
 
+static void calc_error(QTestState *qts, const char *args, const char *expect)
+{
+    assert_qmp_error(qts, "calc-dirty-rate", args, expect);
+}
+
 static void test_arguments(void)
 {
     Guest g;
     QDict *info;
 
     guest_start(&g, "tcg", false);
-    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 0}", "out of range");
-    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 61}", "out of range");
-    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 49, 'calc-time-unit': "
+    calc_error(g.qts, "{'calc-time': 0}", "out of range");
+    calc_error(g.qts, "{'calc-time': 61}", "out of range");
+    calc_error(g.qts, "{'calc-time': 49, 'calc-time-unit': "
                       "'millisecond'}", "out of range");
-    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1, 'sample-pages': 127}",
+    calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 127}",
                       "out of range");
-    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1, 'sample-pages': 16385}",
+    calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 16385}",
                       "out of range");
-    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1, 'sample-pages': 512, "
+    calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 512, "
                       "'mode': 'dirty-bitmap'}", "only in page-sampling");
-    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1, 'mode': 'dirty-ring'}",
+    calc_error(g.qts, "{'calc-time': 1, 'mode': 'dirty-ring'}",
                       "not enabled");
 
     /* nothing measured yet: no curve */
@@ -206,7 +211,7 @@ static void test_arguments(void)
 
     /* one measurement at a time */
     calc_dirty_rate(g.qts, 1000, "page-sampling");
-    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1}", "already being measured");
+    calc_error(g.qts, "{'calc-time': 1}", "already being measured");
     qobject_unref(wait_measured(g.qts, 0));
     guest_stop(&g);
 }

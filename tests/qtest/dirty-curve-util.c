@@ -146,8 +146,8 @@ void assert_qmp_error(QTestState *qts, const char *command,
 QDict *wait_migration_done(QTestState *qts)
 {
     for (;;) {
-        QDict *info = qtest_qmp_assert_success_ref(qts,
-                                                   "{'execute': 'query-migrate'}");
+        QDict *info = qtest_qmp_assert_success_ref(
+            qts, "{'execute': 'query-migrate'}");
         const char *status = qdict_get_str(info, "status");
 
         g_assert_cmpstr(status, !=, "failed");
