@@ -58,8 +58,12 @@
 #include "migration-stats.h"
 #include "precopy-estimate.h"
 
-/* Syncs without a new low in the pages left before a run is settled */
+/*
+ * Syncs without a new low in the pages left, lower by this share, before
+ * a run is settled
+ */
 #define PRECOPY_SETTLED_SYNCS 16
+#define PRECOPY_SETTLED_PROGRESS 0.001
 
 /* save_page_header(): be64 offset and flags */
 #define PAGE_HEADER_BYTES 8
@@ -238,6 +242,70 @@ static double send_pages(const PrecopyWorkload *w, Pending *q,
     return sent;
 }
 
+/*
+ * The end of a migration that creeps towards the threshold: rounds of the
+ * same number of windows, each leaving a little fewer pages than the last.
+ * The pages left approach a limit geometrically, P(n) = P* + (P(0) - P*) r^n,
+ * whose P* and r follow from three syncs in a row (Aitken's delta-squared).
+ * If P* is not below the threshold, the migration never converges; else,
+ * skip the rounds it takes to get there but the last, which the loop runs.
+ */
+typedef struct Tail {
+    double pages[3];        /* pages left by the last three syncs */
+    double windows[3];      /* windows of the rounds before them */
+    unsigned n;             /* how many of those are filled */
+} Tail;
+
+typedef enum TailJump {
+    TAIL_NONE,          /* not a steady tail (yet) */
+    TAIL_SKIPPED,       /* rounds skipped; the loop goes on */
+    TAIL_NEVER,         /* settles above the threshold */
+    TAIL_DEADLINE,      /* skipped up to the deadline */
+} TailJump;
+
+static TailJump steady_tail(Tail *t, Pending *q, double windows, double below,
+                            double deadline, double window, double *now,
+                            double *sent, PrecopyEstimate *e)
+{
+    double d1, d2, r, limit, rounds;
+    TailJump jump = TAIL_SKIPPED;
+
+    memmove(&t->pages[0], &t->pages[1], 2 * sizeof(t->pages[0]));
+    memmove(&t->windows[0], &t->windows[1], 2 * sizeof(t->windows[0]));
+    t->pages[2] = pending_pages(q);
+    t->windows[2] = windows;
+    t->n = MIN(t->n + 1, 3);
+    if (t->n < 3 || q->first || q->zero || t->windows[0] != windows ||
+        t->windows[1] != windows) {
+        return TAIL_NONE;
+    }
+    d1 = t->pages[1] - t->pages[0];
+    d2 = t->pages[2] - t->pages[1];
+    r = d2 / d1;
+    if (d1 >= 0 || d2 >= 0 || r <= 0 || r >= 1) {
+        return TAIL_NONE;
+    }
+    limit = t->pages[2] + d2 * r / (1 - r);
+    if (limit >= below) {
+        return TAIL_NEVER;
+    }
+    /* rounds until below the threshold, all but the last */
+    rounds = ceil(log((below - limit) / (t->pages[2] - limit)) / log(r)) - 1;
+    if (rounds < 2) {
+        return TAIL_NONE;
+    }
+    if (*now + rounds * windows * BUFFER_DELAY > deadline) {
+        rounds = floor((deadline - *now) / (windows * BUFFER_DELAY));
+        jump = TAIL_DEADLINE;
+    }
+    *now += rounds * windows * BUFFER_DELAY;
+    *sent += rounds * windows * window;
+    e->dirty_syncs += rounds;
+    q->dirtied = limit + (t->pages[2] - limit) * pow(r, rounds);
+    t->n = 0;
+    return jump;
+}
+
 void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
                       PrecopyEstimate *e)
 {
@@ -260,6 +328,7 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
     uint64_t lowest_sync = 0;
     /* the pages in q.dirtied were all dirtied after this */
     double dirtied_since = 0;
+    Tail tail = { 0 };
     double now = 0, last_sync = 0, sent = 0;
     Curve c;
 
@@ -328,9 +397,27 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
          * below the threshold, or settles: then it never ends.  The pages
          * carried over below the threshold depend on where a round's last
          * window ends, so the sequence may wobble: it has settled once it
-         * has not reached a new low for PRECOPY_SETTLED_SYNCS syncs.
+         * has not improved on its low by PRECOPY_SETTLED_PROGRESS for
+         * PRECOPY_SETTLED_SYNCS syncs.  A migration that creeps towards
+         * the threshold slower than that is on the edge of converging
+         * after many minutes, or never: the model calls it
+         * non-converging, and stays short under the BQL.
          */
-        if (pending_pages(&q) < lowest) {
+        switch (steady_tail(&tail, &q, windows, below, deadline, window,
+                            &now, &sent, e)) {
+        case TAIL_NONE:
+            break;
+        case TAIL_SKIPPED:
+            synced = q.dirtied;
+            synced_window = curve_time_to(&c, synced);
+            last_sync = now;
+            break;
+        case TAIL_NEVER:
+        case TAIL_DEADLINE:
+            e->converges = false;
+            goto done;
+        }
+        if (pending_pages(&q) < lowest * (1 - PRECOPY_SETTLED_PROGRESS)) {
             lowest = pending_pages(&q);
             lowest_sync = e->dirty_syncs;
         }
@@ -341,6 +428,7 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
         }
     }
 
+done:
     if (e->converges) {
         /* ram_save_complete() syncs once more, with the guest stopped */
         double rest = send_pages(w, &q, INFINITY, INFINITY);

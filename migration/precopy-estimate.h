@@ -22,7 +22,7 @@
  * Dirty syncs a simulated migration may take before it is called
  * non-converging; each costs the simulator O(log readings).
  */
-#define PRECOPY_MAX_DIRTY_SYNCS 2000
+#define PRECOPY_MAX_DIRTY_SYNCS 1000
 
 /* What the guest does, as calc-dirty-rate measured it */
 typedef struct PrecopyWorkload {
