@@ -235,6 +235,8 @@ static double send_pages(const PrecopyWorkload *w, Pending *q,
     for (i = 0; i < ARRAY_SIZE(kind); i++) {
         double n = MIN(*kind[i], MIN(pages, (bytes - sent) / cost[i]));
 
+        n = MAX(0, n);      /* rounding must not put pages back */
+
         *kind[i] -= n;
         pages -= n;
         sent += n * cost[i];
