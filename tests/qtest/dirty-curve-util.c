@@ -53,9 +53,15 @@ void guest_stop(Guest *g)
     g_free(g->dir);
 }
 
-/* The boot block prints 'A' once, then a 'B' each pass over its memory. */
+/*
+ * The boot block prints 'A' once, then a 'B' each pass over its memory.
+ * A guest that never gets there, say an accelerator that cannot run it,
+ * fails the test rather than hanging it.
+ */
 void guest_wait_running(Guest *g)
 {
+    gint64 give_up = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
+
     for (;;) {
         g_autofree char *out = NULL;
 
@@ -63,8 +69,19 @@ void guest_wait_running(Guest *g)
             strchr(out, 'B')) {
             return;
         }
+        g_assert_cmpint(g_get_monotonic_time(), <, give_up);
         g_usleep(10 * 1000);
     }
+}
+
+bool guest_uses_kvm(Guest *g)
+{
+    QDict *kvm = qtest_qmp_assert_success_ref(g->qts,
+                                              "{'execute': 'query-kvm'}");
+    bool enabled = qdict_get_bool(kvm, "enabled");
+
+    qobject_unref(kvm);
+    return enabled;
 }
 
 uint64_t get_u64(QDict *d, const char *key)

@@ -30,6 +30,8 @@ void guest_start_incoming(Guest *g, const Guest *src, const char *accel,
 void guest_stop(Guest *g);
 /* Wait until the boot block runs: it printed its first pass */
 void guest_wait_running(Guest *g);
+/* Whether the guest really runs under KVM, not another accelerator */
+bool guest_uses_kvm(Guest *g);
 
 uint64_t get_u64(QDict *d, const char *key);
 /* query-dirty-rate, with times in milliseconds */
