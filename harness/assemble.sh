@@ -50,16 +50,6 @@ add_firmware_placeholders() {
         echo '/pc-bios/edk2-*.fd.bz2' >> "$tree/.git/info/exclude"
 }
 
-# Commit one patch; a patch may carry only a commit message, for a commit
-# that just adds new files.
-apply_patch() {
-    if grep -q '^diff --git ' "$1"; then
-        git_tree am -q --keep-cr "$1"
-    else
-        git_tree am -q "$1" || git_tree am -q --allow-empty
-    fi
-}
-
 # Pristine import: unpack the release and commit it, tagged as upstream's.
 import_pristine() {
     local tmp=$tree.import

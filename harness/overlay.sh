@@ -1,5 +1,6 @@
-# Which of this repository's files are new QEMU files, and how the series
-# groups them; sourced by the harness scripts.
+# Which of this repository's files are new QEMU files, how the series
+# groups them, and how one of its patches is applied; sourced by the
+# harness scripts.
 # shellcheck shell=bash
 
 # Paths that belong to the harness, not to QEMU.
@@ -22,6 +23,16 @@ series_entries() {
          /^[^ \t]/ { if (line != "") print line; line = $1; next }
          NF        { line = line " " $1 }
          END       { if (line != "") print line }' "$1/patches/series"
+}
+
+# Commit one patch in the tree with the caller's git_tree; a patch may
+# carry only a commit message, for a commit that just adds new files.
+apply_patch() {
+    if grep -q '^diff --git ' "$1"; then
+        git_tree am -q --keep-cr "$1"
+    else
+        git_tree am -q "$1" || git_tree am -q --allow-empty
+    fi
 }
 
 # A patch file's commit message (its mail headers and body) and its diff

@@ -57,8 +57,7 @@ for ((i = ${#commits[@]}; i < ${#entries[@]}; i++)); do
     read -r patch _ <<<"${entries[$i]}"
     [ -z "$(patch_diff "$repo/patches/$patch")" ] ||
         die "patches/$patch is new and has a diff: 'make assemble' applies it"
-    git_tree am -q "$repo/patches/$patch" >/dev/null 2>&1 ||
-        git_tree am -q --allow-empty >/dev/null ||
+    apply_patch "$repo/patches/$patch" >/dev/null 2>&1 ||
         die "cannot start patches/$patch as a commit"
 done
 mapfile -t commits < <(git_tree rev-list --reverse "$base..HEAD")
