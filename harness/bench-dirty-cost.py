@@ -23,23 +23,21 @@ import time
 
 from demo import Guest
 
+# in the order parse() returns their durations
 TRACES = ('dirtyrate_sample_start', 'dirtyrate_reading',
           'dirtyrate_bitmap_sync')
 
 
 def parse(trace_file, since):
+    """The durations, in us, of the start, the readings and the syncs."""
     with open(trace_file) as f:
         lines = f.readlines()[since:]
-    start = [int(m.group(1)) for m in
-             (re.search(r'dirtyrate_sample_start .* in (\d+) us', x)
-              for x in lines) if m]
-    reads = [int(m.group(1)) for m in
-             (re.search(r'dirtyrate_reading .* read in (\d+) us', x)
-              for x in lines) if m]
-    syncs = [int(m.group(1)) for m in
-             (re.search(r'dirtyrate_bitmap_sync .* for (\d+) us', x)
-              for x in lines) if m]
-    return start, reads, syncs
+
+    def durations(event):
+        found = (re.search(event + r' .* (\d+) us', x) for x in lines)
+        return [int(m.group(1)) for m in found if m]
+
+    return [durations(event) for event in TRACES]
 
 
 def rate(g, seconds):
