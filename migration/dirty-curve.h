@@ -42,16 +42,18 @@ typedef struct DirtyCurveReading {
  */
 size_t dirty_curve_schedule(int64_t calc_time_ms, int64_t *times);
 
+/*
+ * Take one reading: the distinct pages dirtied since the start of the
+ * measurement.  @last is true for the reading at calc-time.
+ */
+typedef uint64_t DirtyCurveReadFn(bool last, void *opaque);
+
 typedef struct DirtyCurveOps {
     /* A monotonic clock, in milliseconds. */
     int64_t (*now_ms)(void *opaque);
     /* Return once now_ms() has reached @deadline_ms. */
     void (*sleep_until_ms)(int64_t deadline_ms, void *opaque);
-    /*
-     * Take one reading: the distinct pages dirtied since the start of
-     * the measurement.  @last is true for the reading at calc-time.
-     */
-    uint64_t (*read)(bool last, void *opaque);
+    DirtyCurveReadFn *read;
 } DirtyCurveOps;
 
 /**
