@@ -8,7 +8,10 @@
  * - migration_thread() calls migration_iteration_run() once per rate
  *   limit window of BUFFER_DELAY ms: migration_rate_limit() sleeps until
  *   the window ends once ram_save_iterate() has sent max-bandwidth *
- *   BUFFER_DELAY bytes.  Pages go out in address order, each as an
+ *   BUFFER_DELAY bytes, a little more (PRECOPY_RATE_LIMIT_OVERSHOOT).  If the
+ *   dirty bitmap runs dry first, ram_save_iterate() returns early and
+ *   migration_iteration_run() runs again at once, within the window and
+ *   with what is left of its budget.  Pages go out in address order, each as an
  *   8-byte header and the page (save_page_header(), save_normal_page()),
  *   zero pages as the header and one byte (save_zero_page()).  The scan
  *   goes on from where it stopped (last_seen_block, last_page): after a
@@ -19,8 +22,8 @@
  *   together in memory never used: the model sends them after the pages
  *   with data, and never counts them as dirtied again.
  *
- * - migration_iteration_run() compares the pages still dirty with
- *   threshold_size.  Only below it does it sync the dirty bitmap
+ * - migration_iteration_run() compares the pages still dirty, zero or
+ *   not, with threshold_size.  Only below it does it sync the dirty bitmap
  *   (qemu_savevm_state_pending_exact(), ram_state_pending_exact()), and
  *   only if still below it after the sync does it switch over.
  *   migration_update_counters() sets threshold_size to downtime-limit
@@ -277,7 +280,8 @@ static TailJump steady_tail(Tail *t, Pending *q, double windows, double below,
     t->pages[2] = pending_pages(q);
     t->windows[2] = windows;
     t->n = MIN(t->n + 1, 3);
-    if (t->n < 3 || q->first || q->zero || t->windows[0] != windows ||
+    if (t->n < 3 || !windows || q->first || q->zero ||
+        t->windows[0] != windows ||
         t->windows[1] != windows) {
         return TAIL_NONE;
     }
@@ -312,9 +316,12 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
                       PrecopyEstimate *e)
 {
     const double page = w->page_size;
-    /* bytes the rate limit lets through per ms, and per window */
-    const double rate = p->bandwidth / 1000.0;
-    const double window = rate * BUFFER_DELAY;
+    /* bytes the rate limit lets through per window, and per ms */
+    const double budget_bytes = p->bandwidth / 1000.0 * BUFFER_DELAY;
+    const double window = budget_bytes +
+        MIN(budget_bytes, PRECOPY_RATE_LIMIT_OVERSHOOT *
+                          (page + PAGE_HEADER_BYTES));
+    const double rate = window / BUFFER_DELAY;
     const uint64_t link = p->link_bandwidth ? p->link_bandwidth :
                           p->switchover_bandwidth ? p->switchover_bandwidth :
                           p->bandwidth;
@@ -332,6 +339,8 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
     double dirtied_since = 0;
     Tail tail = { 0 };
     double now = 0, last_sync = 0, sent = 0;
+    /* the rate limit window under way, and the bytes it still lets out */
+    double window_start = 0, left = window;
     Curve c;
 
     curve_init(&c, w);
@@ -354,19 +363,41 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
         Pending ahead = q;
         double need = send_pages(w, &ahead, INFINITY,
                                  MAX(0, pending_pages(&q) - below));
-        /* whole windows; threshold_size is 0 during the first one */
-        double windows = MAX(ceil(need / window), now ? 0 : 1);
-        double data, fresh, overlap;
+        double all = need + send_pages(w, &ahead, INFINITY, INFINITY);
+        /*
+         * migration_iteration_run() looks at the pending pages when a
+         * window starts; threshold_size is 0 during the first one.  The
+         * round ends when it finds them below the threshold, after
+         * @more whole windows past this one...
+         */
+        double more = need > left ? ceil((need - left) / window) : 0;
+        double budget = left + more * window;
+        /* ...or as soon as ram_save_iterate() finds the bitmap empty */
+        bool dry = all <= budget;
+        bool whole = left == window && !dry;
+        double end, data, fresh, overlap;
 
-        if (now + windows * BUFFER_DELAY > deadline) {
-            windows = floor((deadline - now) / BUFFER_DELAY);
+        if (dry) {
+            double start = more ? window_start + more * BUFFER_DELAY : now;
+            double last = all - (more ? left + (more - 1) * window : 0);
+
+            end = start + last * 1000.0 / link;
+            window_start += more * BUFFER_DELAY;
+            left = budget - all;
+        } else {
+            end = window_start + (more + 1) * BUFFER_DELAY;
+            window_start = end;
+            left = window;
+        }
+        if (end > deadline) {
             e->converges = false;
-            sent += send_pages(w, &q, windows * window, INFINITY);
-            now += windows * BUFFER_DELAY;
+            sent += send_pages(w, &q, budget * (deadline - now) / (end - now),
+                               INFINITY);
+            now = deadline;
             break;
         }
-        sent += send_pages(w, &q, windows * window, INFINITY);
-        now += windows * BUFFER_DELAY;
+        sent += send_pages(w, &q, MIN(all, budget), INFINITY);
+        now = end;
 
         /* ram_state_pending_exact(): the pages dirtied since the last sync */
         if (!q.dirtied) {
@@ -388,6 +419,15 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
         synced = q.first + q.dirtied;
         synced_window = curve_time_to(&c, synced);
         last_sync = now;
+        /*
+         * With a threshold of 0, migration_iteration_run() never syncs:
+         * it switches over once it finds the bitmap empty, and leaves the
+         * pages dirtied since to the sync in ram_save_complete().
+         */
+        if (dry && !threshold) {
+            e->converges = true;
+            break;
+        }
         e->dirty_syncs++;
 
         if (pending_pages(&q) * page < threshold || !pending_pages(&q)) {
@@ -405,11 +445,12 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
          * after many minutes, or never: the model calls it
          * non-converging, and stays short under the BQL.
          */
-        switch (steady_tail(&tail, &q, windows, below, deadline, window,
-                            &now, &sent, e)) {
+        switch (steady_tail(&tail, &q, whole ? more + 1 : 0, below, deadline,
+                            window, &now, &sent, e)) {
         case TAIL_NONE:
             break;
         case TAIL_SKIPPED:
+            window_start = now;
             synced = q.dirtied;
             synced_window = curve_time_to(&c, synced);
             last_sync = now;

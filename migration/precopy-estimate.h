@@ -24,6 +24,15 @@
  */
 #define PRECOPY_MAX_DIRTY_SYNCS 1000
 
+/*
+ * Pages a rate limit window lets out past its budget, on average.  A page
+ * takes two of a QEMUFile's MAX_IOV_SIZE (64) iovecs, its header in the
+ * buffer and the page itself (add_to_iovec()), so the file is flushed
+ * every 32 pages; migration_rate_exceeded() counts only flushed bytes, so
+ * the flush that crosses the budget overshoots it by 0 to 32 pages.
+ */
+#define PRECOPY_RATE_LIMIT_OVERSHOOT 16
+
 /* What the guest does, as calc-dirty-rate measured it */
 typedef struct PrecopyWorkload {
     /* the dirty page curve: at least one reading, elapsed times ascending */

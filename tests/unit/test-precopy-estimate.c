@@ -7,6 +7,7 @@
 #include "qemu/osdep.h"
 #include <math.h>
 #include "qapi/error.h"
+#include "../../migration/migration-stats.h"
 #include "../../migration/precopy-estimate.h"
 
 #define PAGE 4096
@@ -119,8 +120,9 @@ static void test_linear(void)
 }
 
 /*
- * A hot set of H pages, all rewritten within 125 ms: every round, whole
- * rate limit windows long, finds most of the hot set dirty again.
+ * A hot set of H pages, rewritten at 200 MiB/s, faster than the 100 MiB/s
+ * bandwidth sends them: however short the rounds get (they end as soon as
+ * the bitmap runs dry), each finds as much dirty again as it sent.
  * Migration converges only if the hot set fits below the threshold,
  * bandwidth * downtime-limit.
  */
@@ -131,7 +133,7 @@ static void test_saturating(void)
     TestCurve tc;
     PrecopyEstimate e;
 
-    test_curve_init_step(&tc, total, 0, hot * 8, hot, 125);
+    test_curve_init_step(&tc, total, 0, 200 * MiB / PAGE, hot, 25);
     e = estimate(&tc, bw, 300);
     g_assert_true(e.converges);
     /* one pass, then the hot set in the downtime */
@@ -172,7 +174,8 @@ static void test_never_converges(void)
     g_assert_false(e.converges);
     g_assert_cmpuint(e.total_time_ms, <=, p.deadline_ms);
     g_assert_cmpuint(e.total_time_ms, >, p.deadline_ms - 100);
-    g_assert_cmpuint(e.transferred, <=, bw * 20 + WIRE);
+    g_assert_cmpuint(e.transferred, <=,
+                     (bw + 10 * PRECOPY_RATE_LIMIT_OVERSHOOT * WIRE) * 20 + WIRE);
 }
 
 /* Unlimited downtime: one window live, then stop and copy the rest */
@@ -270,8 +273,15 @@ static void random_curve(TestCurve *tc, GRand *rand, uint64_t total)
 }
 
 /*
- * More bandwidth, or a larger downtime-limit, never makes a migration
- * slower or turns a converging one into a non-converging one.
+ * More bandwidth never turns a converging migration into a non-converging
+ * one.  Neither, but for rare curves, does a larger downtime-limit.  Both
+ * may make it a little slower, in QEMU as in the model: a round that ends
+ * on a window's first check (pending below the threshold) syncs later
+ * than one that ran the bitmap dry within the window, by up to a rate
+ * limit window per round.  With a threshold below one window's bytes,
+ * every round may run dry and get short enough to converge, where a
+ * larger threshold makes QEMU sync every window instead and never get
+ * there (2 of the 70000 pairs below).
  */
 static void test_monotonic(void)
 {
@@ -280,7 +290,7 @@ static void test_monotonic(void)
         1250 * 1000 * 1000ULL, 5000 * 1000 * 1000ULL,
     };
     static const uint64_t downtimes[] = { 50, 125, 300, 1000, 5000 };
-    int seed;
+    int seed, rare = 0;
 
     for (seed = 0; seed < 2000; seed++) {
         g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
@@ -300,22 +310,25 @@ static void test_monotonic(void)
                     g_assert_true(!e.converges || more.converges);
                     if (e.converges) {
                         g_assert_cmpuint(more.total_time_ms, <=,
-                                         e.total_time_ms);
+                                         e.total_time_ms +
+                                         BUFFER_DELAY * e.dirty_syncs);
                     }
                 }
                 if (d + 1 < ARRAY_SIZE(downtimes)) {
                     PrecopyEstimate longer = estimate(&tc, bws[b],
                                                       downtimes[d + 1]);
 
-                    g_assert_true(!e.converges || longer.converges);
+                    rare += e.converges && !longer.converges;
                     if (e.converges) {
                         g_assert_cmpuint(longer.total_time_ms, <=,
-                                         e.total_time_ms);
+                                         e.total_time_ms +
+                                         BUFFER_DELAY * e.dirty_syncs);
                     }
                 }
             }
         }
     }
+    g_assert_cmpint(rare, <=, 5);
 }
 
 /* 16 TiB of RAM at 1 Tbit/s, and at 1 byte/s: no overflow, sane answers */
@@ -421,9 +434,15 @@ static void test_min_bandwidth(void)
     g_assert_cmpuint(min, >, 10 * MiB * 1000 / 300 * 9 / 10);
     g_assert_cmpuint(min, <, 10 * MiB * 1000 / 300 * 12 / 10);
 
-    /* a zero downtime-limit never converges while the guest dirties */
+    /*
+     * A zero downtime-limit switches over as soon as the bitmap is empty,
+     * once the first pass is done: at any bandwidth that gets that far
+     * within the deadline
+     */
     p.downtime_limit_ms = 0;
-    g_assert_cmpuint(precopy_min_bandwidth(&tc.w, &p, 1000, tbit), ==, 0);
+    min = precopy_min_bandwidth(&tc.w, &p, 1000, tbit);
+    g_assert_cmpuint(min, >, 0);
+    g_assert_cmpuint(min, <=, total * WIRE / 3600);
 
     /* small values terminate */
     p.downtime_limit_ms = 300;
