@@ -17,7 +17,7 @@ H      := $(CURDIR)/harness
 TARGETS := qemu-system-x86_64 \
 	$(shell awk '!/^[[:space:]]*(\#|$$)/ { print $$2 }' $(H)/tests.txt)
 
-.PHONY: all build deps fetch assemble configure check demo export refresh clean distclean
+.PHONY: all build deps fetch assemble configure check demo bench bench-quick export refresh clean distclean
 all: build
 
 deps:
@@ -41,6 +41,17 @@ check: build
 
 demo: build
 	@$(H)/demo.sh $(TREE) $(OBJ)
+
+# The accuracy benchmark: about 30 minutes, the report goes into
+# docs/accuracy.  Runs already in build/bench/full are kept; remove it to
+# start afresh.
+bench: build
+	@BEFORE=$(wildcard $(CURDIR)/docs/accuracy/results-before.jsonl) \
+	$(H)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/full $(CURDIR)/docs/accuracy
+
+# Its quick subset, under 10 minutes; the report stays in build/.
+bench-quick: build
+	@$(H)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/quick $(BUILD)/bench/quick/report --quick
 
 export: assemble
 	@$(H)/export.sh $(CURDIR) $(SOURCE) $(TREE) $(BUILD)/export "$(SIGNOFF)"

@@ -21,7 +21,7 @@ import statistics
 import subprocess
 import time
 
-from demo import Guest
+from qemu_guest import Guest, disk_boot
 
 # in the order parse() returns their durations
 TRACES = ('dirtyrate_sample_start', 'dirtyrate_reading',
@@ -60,7 +60,7 @@ def main():
     extra = ['-mem-prealloc', '-D', trace]
     for t in TRACES:
         extra += ['-trace', t]
-    g = Guest(args.qemu, args.disk, args.work, args.accel,
+    g = Guest(args.qemu, args.work, args.accel, disk_boot(args.disk),
               mem_mb=args.mem_mb, extra=extra, stderr=subprocess.DEVNULL)
     try:
         g.connect(120)

@@ -10,90 +10,17 @@ predicted against what happened.
 
 import argparse
 import os
-import subprocess
 import sys
-import time
 
-from qemu.qmp.legacy import QEMUMonitorProtocol
-
-
-class Guest:
-    """A QEMU process with a QMP socket and a serial log."""
-
-    def __init__(self, qemu, disk, work, accel, mem_mb=150, extra=(),
-                 stderr=subprocess.PIPE, name=None):
-        name = name or accel
-        self.sock = os.path.join(work, f'qmp-{name}.sock')
-        self.serial = os.path.join(work, f'serial-{name}.log')
-        for f in (self.sock, self.serial):
-            if os.path.exists(f):
-                os.unlink(f)
-        self.proc = subprocess.Popen(
-            [qemu, '-M', 'pc', '-accel', accel, '-m', f'{mem_mb}M',
-             '-nodefaults', '-display', 'none',
-             '-drive', f'file={disk},format=raw,if=ide',
-             '-serial', f'file:{self.serial}',
-             '-qmp', f'unix:{self.sock},server=on,wait=off', *extra],
-            stdout=subprocess.DEVNULL, stderr=stderr, text=True)
-        self.qmp = None
-
-    def passes(self):
-        """How many passes over its memory the boot block has made."""
-        with open(self.serial, 'rb') as f:
-            return f.read().count(b'B')
-
-    def measure(self, **args):
-        """Run calc-dirty-rate and return the query-dirty-rate result."""
-        self.cmd('calc-dirty-rate', **args)
-        while True:
-            info = self.cmd('query-dirty-rate')
-            if info['status'] == 'measured':
-                return info
-            time.sleep(0.05)
-
-    def connect(self, timeout):
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(self.sock):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError('QEMU did not start')
-            time.sleep(0.05)
-        self.qmp = QEMUMonitorProtocol(self.sock)
-        self.qmp.connect()
-
-    def running_guest_code(self, timeout):
-        """True once the boot block prints its 'B's: the guest really runs."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with open(self.serial, 'rb') as f:
-                if b'BB' in f.read():
-                    return True
-            time.sleep(0.1)
-        return False
-
-    def cmd(self, name, **args):
-        return self.qmp.cmd(name, **args)
-
-    def hmp(self, line):
-        return self.cmd('human-monitor-command', **{'command-line': line})
-
-    def close(self):
-        try:
-            if self.qmp:
-                self.qmp.cmd('quit')
-                self.qmp.close()
-        except Exception:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+from qemu_guest import Guest, disk_boot, migrate
 
 
 def boot(args):
     """Boot under KVM if a guest really runs there, else under TCG."""
     accels = ['kvm', 'tcg'] if os.access('/dev/kvm', os.R_OK | os.W_OK) else ['tcg']
     for accel in accels:
-        g = Guest(args.qemu, args.disk, args.work, accel, mem_mb=args.mem_mb)
+        g = Guest(args.qemu, args.work, accel, disk_boot(args.disk),
+                  mem_mb=args.mem_mb)
         try:
             g.connect(10)
             if g.running_guest_code(30):
@@ -112,27 +39,17 @@ def pick_cell(estimate):
     return min(cells, key=lambda c: (c['bandwidth'], c['downtime-limit']))
 
 
-def migrate(args, src, accel, cell):
+def migrate_at(args, src, accel, cell):
     """Migrate @src at @cell's parameters; return query-migrate's answer."""
-    dst = Guest(args.qemu, args.disk, args.work, accel, mem_mb=args.mem_mb,
-                extra=['-incoming', 'defer'], name='destination')
+    dst = Guest(args.qemu, args.work, accel, disk_boot(args.disk),
+                mem_mb=args.mem_mb, extra=['-incoming', 'defer'],
+                name='destination')
     try:
         dst.connect(10)
-        uri = f'unix:{args.work}/migration.sock'
-        dst.cmd('migrate-incoming', uri=uri)
-        src.cmd('migrate-set-parameters', **{
-            'max-bandwidth': cell['bandwidth'],
-            'downtime-limit': cell['downtime-limit']})
-        src.cmd('migrate', uri=uri)
-        deadline = time.monotonic() + 3 * cell['total-time'] / 1000 + 60
-        while True:
-            info = src.cmd('query-migrate')
-            if info['status'] in ('completed', 'failed'):
-                return info
-            if time.monotonic() > deadline:
-                src.cmd('migrate_cancel')
-                return info
-            time.sleep(0.05)
+        return migrate(src, dst, f'unix:{args.work}/migration.sock',
+                       {'max-bandwidth': cell['bandwidth'],
+                        'downtime-limit': cell['downtime-limit']},
+                       3 * cell['total-time'] / 1000 + 60)
     finally:
         dst.close()
 
@@ -165,7 +82,7 @@ def main():
         print(f'demo: migrating to a second QEMU over a unix socket with '
               f'max-bandwidth {fmt_bw(cell["bandwidth"])} and '
               f'downtime-limit {cell["downtime-limit"]} ms\n')
-        info = migrate(args, g, accel, cell)
+        info = migrate_at(args, g, accel, cell)
         if info['status'] != 'completed':
             sys.exit(f'demo: the migration did not complete: {info["status"]}')
         ram = info['ram']

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Install, from apt only, whatever the build and the tests need and the
-# machine lacks.  Works as root, or through sudo.
+# Install, from apt only, whatever the build and the tests (with --bench:
+# and the accuracy benchmark) need and the machine lacks.  Works as root, or through sudo.
 
 set -euo pipefail
 
@@ -14,6 +14,8 @@ PACKAGES=(
     # the exported series is checked with scripts/checkpatch.pl
     perl
 )
+# The accuracy benchmark's too (deps.sh --bench): its initrd and its plots.
+BENCH_PACKAGES=(cpio python3-matplotlib)
 # Only bookworm-backports has these new enough.
 BACKPORTS=(meson python3-pycotap)
 
@@ -39,6 +41,7 @@ meson_ok() {
         dpkg --compare-versions "$(meson --version)" ge 1.5
 }
 
+[ "${1:-}" != --bench ] || PACKAGES+=("${BENCH_PACKAGES[@]}")
 mapfile -t need < <(missing "${PACKAGES[@]}")
 mapfile -t need_bpo < <(missing "${BACKPORTS[@]}")
 meson_ok || need_bpo=("${BACKPORTS[@]}")

@@ -3,8 +3,8 @@
 # harness scripts.
 # shellcheck shell=bash
 
-# Paths that belong to the harness, not to QEMU.
-OVERLAY_EXCLUDE='^(Makefile|README\.md|\.gitignore|\.ci/|harness/|patches/|build/)'
+# Paths that belong to the harness or its reports, not to QEMU.
+OVERLAY_EXCLUDE='^(Makefile|README\.md|\.gitignore|\.ci/|harness/|patches/|build/|docs/accuracy/)'
 
 # The new QEMU files: everything tracked, or untracked but not ignored,
 # outside the harness paths.

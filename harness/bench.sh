@@ -1,0 +1,42 @@
+#!/bin/bash
+# make bench / make bench-quick: the accuracy benchmark.  Fetches the
+# guest kernel (Debian's cloud kernel, unpacked, not installed), builds
+# the workload's initrd, runs the migrations (resumable: a run already in
+# the results is not run again) and writes the report.
+# Usage: bench.sh TREE OBJ OUT-DIR REPORT-DIR [--quick]
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+tree=$(cd "$1" && pwd)
+obj=$(cd "$2" && pwd)
+out=$3
+report=$4
+shift 4
+
+"$here/deps.sh" --bench
+
+# The newest cloud kernel the machine's apt sources offer.
+kdir=$(dirname "$obj")/bench/kernel
+mkdir -p "$kdir"
+pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+      awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+[ -n "$pkg" ] || { echo "bench: no linux-image-cloud-amd64 in the apt sources" >&2; exit 1; }
+kernel=$kdir/vmlinuz-${pkg#linux-image-}
+if [ ! -f "$kernel" ]; then
+    (cd "$kdir" && rm -f ./*.deb && apt-get download -q "$pkg")
+    rm -rf "$kdir/x"
+    dpkg-deb -x "$kdir"/"$pkg"_*.deb "$kdir/x"
+    cp "$kdir/x/boot/$(basename "$kernel")" "$kernel"
+    rm -rf "$kdir/x" "$kdir"/*.deb
+fi
+
+ninja -C "$obj" qemu-system-x86_64 tests/migration-stress/initrd-stress.img
+
+mkdir -p "$out"
+export PYTHONPATH=$tree/python
+/usr/bin/python3 "$here/bench.py" --qemu "$obj/qemu-system-x86_64" \
+    --kernel "$kernel" --initrd "$obj/tests/migration-stress/initrd-stress.img" \
+    --work "$out/work" --results "$out/results.jsonl" "$@"
+/usr/bin/python3 "$here/bench_report.py" "$out/results.jsonl" "$report" \
+    ${BEFORE:+"$BEFORE"}

@@ -1,0 +1,110 @@
+"""The baselines the accuracy benchmark holds query-migration-estimate to.
+
+Each model takes one run's record (its measurement, the guest's RAM and
+the cell: bandwidth, downtime-limit, deadline) and returns a Prediction.
+They use nothing the estimate did not have: the same calc-dirty-rate
+result, taken once, before the migration.
+"""
+
+from dataclasses import dataclass
+
+# How many rounds a baseline tries before calling a migration endless.
+MAX_ROUNDS = 1000
+
+
+@dataclass
+class Prediction:
+    converges: bool
+    total_ms: float = None      # total time, when it converges
+    downtime_ms: float = None   # the final round, when it converges
+
+
+def _verdict(rounds_ms, final_ms, deadline_ms):
+    total = sum(rounds_ms) + final_ms
+    if total > deadline_ms:
+        return Prediction(False)
+    return Prediction(True, total, final_ms)
+
+
+def naive(run):
+    """(a) All of the guest's RAM, once, at the bandwidth: what a progress
+    bar or a timeout per GiB assumes."""
+    total = run['ram-bytes'] / run['bandwidth'] * 1000
+    return _verdict([total], 0, run['deadline-ms'])
+
+
+def single_rate(run):
+    """(b) The classic geometric model on the plain dirty-rate number
+    (MiB/s): the first round sends all RAM, each next round what was
+    dirtied during the one before, at that rate and never more than RAM;
+    switch over once a round fits in the downtime-limit."""
+    ram, bw = run['ram-bytes'], run['bandwidth']
+    rate = run['measurement']['dirty-rate'] * 1024 * 1024
+    limit = run['downtime-limit'] / 1000
+    rounds = [ram / bw]
+    for _ in range(MAX_ROUNDS):
+        pending = min(rate * rounds[-1], ram)
+        if pending / bw <= limit:
+            return _verdict([r * 1000 for r in rounds], pending / bw * 1000,
+                            run['deadline-ms'])
+        if pending / bw >= rounds[-1]:
+            break                       # not shrinking: never converges
+        rounds.append(pending / bw)
+    return Prediction(False)
+
+
+def curve_points(measurement):
+    """The readings as (seconds, pages) with the origin first."""
+    return [(0.0, 0)] + [(r['elapsed'] / 1000, r['dirty-pages'])
+                         for r in measurement['readings']]
+
+
+def piecewise_2023(run):
+    """(c) The 2023 out-of-tree predictor, from its published description:
+    pages dirtied in t seconds by linear interpolation between the
+    readings, and past the last one by the steepest slope seen (the worst
+    case); every page costs its size plus an 8-byte header; the first
+    round sends all pages, each next one the pages dirtied during the one
+    before; it switches over once a whole round would fit in the
+    downtime-limit.  The description has no zero pages: they cost as much
+    as any other."""
+    m = run['measurement']
+    pts = curve_points(m)
+    total_pages = m['total-pages']
+    page_bytes = m['page-size'] + 8
+    bw, limit = run['bandwidth'], run['downtime-limit'] / 1000
+    slope = max((p1 - p0) / (t1 - t0)
+                for (t0, p0), (t1, p1) in zip(pts, pts[1:]) if t1 > t0)
+
+    def dirtied(t):
+        for (t0, p0), (t1, p1) in zip(pts, pts[1:]):
+            if t <= t1:
+                return p0 + (p1 - p0) * (t - t0) / (t1 - t0)
+        return min(pts[-1][1] + slope * (t - pts[-1][0]), total_pages)
+
+    rounds = [total_pages * page_bytes / bw]
+    for _ in range(MAX_ROUNDS):
+        t = dirtied(rounds[-1]) * page_bytes / bw
+        if t <= limit:
+            return _verdict([r * 1000 for r in rounds], t * 1000,
+                            run['deadline-ms'])
+        if t >= rounds[-1]:
+            break
+        rounds.append(t)
+    return Prediction(False)
+
+
+def ours(run):
+    """query-migration-estimate's answer for the cell, as recorded."""
+    cell = run['estimate']
+    if not cell['converges']:
+        return Prediction(False)
+    return Prediction(True, cell['total-time'], cell['downtime'])
+
+
+MODELS = {
+    'ours': ours,
+    'naive': naive,
+    'single-rate': single_rate,
+    '2023': piecewise_2023,
+}

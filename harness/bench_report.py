@@ -1,0 +1,298 @@
+#!/usr/bin/python3
+"""Write the accuracy benchmark's report from its results.
+
+Usage: bench_report.py RESULTS.jsonl REPORT-DIR [BEFORE.jsonl]
+
+Writes REPORT-DIR/README.md, the plots next to it as PNG files, and a copy
+of the results, so that the report can be written again from them.  With
+BEFORE.jsonl, the results of an earlier version of the model on some of
+the same cells, it also compares the two on those cells.
+"""
+
+import json
+import os
+import shutil
+import statistics
+import sys
+
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+from bench import CALC_TIME_S, DEADLINE_S, NOISE_CELL, SAMPLE_PAGES, \
+    SCENARIOS, load  # noqa: E402
+from bench_models import MODELS  # noqa: E402
+
+BAD = 0.25      # an error this large or larger makes a run "bad"
+
+
+def mbit(bw):
+    return f'{bw * 8 / 1e6:g} Mbit/s'
+
+
+def evaluate(run):
+    """Each model's prediction for @run, with its error and verdict."""
+    actual_ok = run['converged']
+    actual = run['actual']
+    out = {}
+    for name, model in MODELS.items():
+        p = model(run)
+        e = {'pred': p, 'wrong': p.converges != actual_ok}
+        if p.converges and actual_ok:
+            e['err'] = (p.total_ms - actual['total-time']) / actual['total-time']
+            e['dt_err'] = p.downtime_ms - actual['downtime']
+        e['bad'] = e['wrong'] or abs(e.get('err', 0)) >= BAD
+        out[name] = e
+    return out
+
+
+def pct(x):
+    return f'{x * 100:+.1f}%'
+
+
+def quantile(xs, q):
+    xs = sorted(xs)
+    if not xs:
+        return float('nan')
+    i = q * (len(xs) - 1)
+    lo = int(i)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (i - lo)
+
+
+def summary(runs, evals):
+    rows = []
+    for name in MODELS:
+        errs = [abs(ev[name]['err']) for ev in evals if 'err' in ev[name]]
+        dts = [abs(ev[name]['dt_err']) for ev in evals
+               if 'dt_err' in ev[name]]
+        wrong = sum(ev[name]['wrong'] for ev in evals)
+        bad = sum(ev[name]['bad'] for ev in evals)
+        rows.append((name, len(errs), quantile(errs, 0.5), quantile(errs, 0.9),
+                     max(errs, default=float('nan')), wrong, bad,
+                     bad / len(runs), quantile(dts, 0.5)))
+    return rows
+
+
+def plot_scatter(runs, evals, path):
+    fig, axes = plt.subplots(1, len(MODELS), figsize=(4 * len(MODELS), 4.2),
+                             sharex=True, sharey=True)
+    deadline = DEADLINE_S * 1000
+    for ax, name in zip(axes, MODELS):
+        for run, ev in zip(runs, evals):
+            a = run['actual']['total-time'] if run['converged'] else deadline
+            p = ev[name]['pred']
+            y = p.total_ms if p.converges else deadline
+            style = dict(color='tab:red' if ev[name]['bad'] else 'tab:blue',
+                         marker='x' if not run['converged'] or not p.converges
+                         else 'o', s=18)
+            ax.scatter(a / 1000, y / 1000, **style)
+        lim = [0.5, deadline / 1000 * 1.2]
+        ax.plot(lim, lim, color='gray', lw=0.8)
+        ax.fill_between(lim, [v * (1 - BAD) for v in lim],
+                        [v * (1 + BAD) for v in lim], color='gray', alpha=0.12)
+        ax.set_xscale('log')
+        ax.set_yscale('log')
+        ax.set_xlim(lim)
+        ax.set_ylim(lim)
+        ax.set_title(name)
+        ax.set_xlabel('actual total time (s)')
+    axes[0].set_ylabel('predicted total time (s)')
+    fig.suptitle('Predicted against actual total time; band: +-25%; '
+                 'x: did not converge (placed at the deadline); red: bad',
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_curves(runs, path):
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for i, scenario in enumerate(SCENARIOS):
+        mine = [r for r in runs if r['scenario'] == scenario]
+        for j, r in enumerate(mine):
+            m = r['measurement']
+            xs = [0] + [x['elapsed'] / 1000 for x in m['readings']]
+            ys = [0] + [x['dirty-pages'] * m['page-size'] / 2**20
+                        for x in m['readings']]
+            ax.plot(xs, ys, color=f'C{i}', alpha=0.25, lw=0.8,
+                    label=scenario if j == 0 else None)
+    ax.set_xlabel('time since the start of the measurement (s)')
+    ax.set_ylabel('distinct pages dirtied (MiB)')
+    ax.set_title('Measured dirty page curves, every run '
+                 f'(page-sampling, {SAMPLE_PAGES} pages per GiB)')
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main():
+    results, out = sys.argv[1], sys.argv[2]
+    before = sys.argv[3] if len(sys.argv) > 3 else None
+    os.makedirs(out, exist_ok=True)
+    records = load(results)
+    setup = next(r for r in records if r['kind'] == 'setup')
+    runs = [r for r in records if r['kind'] == 'run' and 'actual' in r]
+    failed = [r for r in records if r['kind'] == 'run' and 'actual' not in r]
+    for src, name in ((results, 'results.jsonl'),
+                      (before, 'results-before.jsonl')):
+        if src and os.path.abspath(src) != os.path.abspath(f'{out}/{name}'):
+            shutil.copy(src, f'{out}/{name}')
+    evals = [evaluate(r) for r in runs]
+    plot_scatter(runs, evals, f'{out}/scatter.png')
+    plot_curves(runs, f'{out}/curves.png')
+
+    w = []
+    w.append('# Accuracy of query-migration-estimate on real migrations\n')
+    w.append(f'Written by `harness/bench_report.py` from `results.jsonl` '
+             f'({len(runs)} migrations).  Machine: {setup["cpus"]} host '
+             f'CPUs, Debian 12; accelerator: **{setup["accel"].upper()}**; '
+             f'date: {setup["date"]}; guest kernel: {setup["kernel"]} '
+             '(Debian cloud kernel) with tests/migration-stress as /init.\n')
+    w.append(f'Each run boots a guest, lets its workload run '
+             f'{2} s, measures it with `calc-dirty-rate` '
+             f'(page-sampling, calc-time {CALC_TIME_S} s, '
+             f'{SAMPLE_PAGES} pages per GiB), asks '
+             '`query-migration-estimate` for that one cell, then migrates '
+             'it over a unix socket to a second QEMU with that '
+             '`max-bandwidth` and `downtime-limit`.  A migration still '
+             f'running after {DEADLINE_S} s is cancelled: it "did not '
+             'converge", and a model is right about it when it predicts no '
+             f'convergence within {DEADLINE_S} s.  The estimate is given '
+             'the speed of the final stop-and-copy, measured once per '
+             'benchmark on a migration of its own: '
+             f'{setup["link-bandwidth"] * 8 / 1e9:.1f} Gbit/s.\n')
+    if failed:
+        w.append(f'{len(failed)} runs failed before migrating and are left '
+                 'out: ' + ', '.join(r['id'] for r in failed) + '.\n')
+
+    w.append('## Summary\n')
+    w.append('Error is (predicted - actual) / actual total time, over the '
+             'runs that converged and that the model said would.  A run '
+             'is bad when the model got the verdict wrong or its error is '
+             '25% or more.  Downtime error: median of |predicted - actual| '
+             'downtime.\n')
+    w.append('| model | runs with an error | median \\|error\\| | '
+             'p90 \\|error\\| | max \\|error\\| | wrong verdicts | bad runs '
+             '| downtime error |')
+    w.append('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+    for (name, n, med, p90, mx, wrong, bad, badf, dt) in summary(runs, evals):
+        dts = f'{dt:.0f} ms' if dt == dt else '-'
+        w.append(f'| {name} | {n} | {med * 100:.1f}% | {p90 * 100:.1f}% '
+                 f'| {mx * 100:.1f}% | {wrong} | {bad} ({badf * 100:.0f}%) '
+                 f'| {dts} |')
+    w.append('')
+    w.append('Models: **ours** is query-migration-estimate.  **naive**: '
+             'guest RAM / max-bandwidth.  **single-rate**: the geometric '
+             'model on the plain `dirty-rate` number of the same '
+             'measurement.  **2023**: the 2023 out-of-tree predictor as '
+             'its description has it (linear interpolation between '
+             'readings, the steepest slope past them, 8-byte page headers, '
+             'switch over once a whole round fits in the downtime-limit), '
+             'written anew in `harness/bench_models.py`.\n')
+    w.append('![predicted against actual](scatter.png)\n')
+    w.append('![dirty page curves](curves.png)\n')
+
+    noise = [r for r in runs if (r['scenario'], r['bandwidth'],
+                                 r['downtime-limit']) == NOISE_CELL]
+    if len(noise) > 1:
+        times = [r['actual']['total-time'] for r in noise if r['converged']]
+        preds = [r['estimate']['total-time'] for r in noise
+                 if r['estimate']['converges']]
+        w.append('## Noise floor\n')
+        w.append(f'The same run, {NOISE_CELL[0]} at '
+                 f'{mbit(NOISE_CELL[1])} and {NOISE_CELL[2]} ms, '
+                 f'{len(noise)} times, each with its own boot and '
+                 'measurement:\n')
+        w.append(f'- actual total time (ms): {", ".join(map(str, times))}; '
+                 f'spread (max - min) / mean '
+                 f'{(max(times) - min(times)) / statistics.mean(times) * 100:.1f}%, '
+                 f'standard deviation '
+                 f'{statistics.pstdev(times) / statistics.mean(times) * 100:.1f}% '
+                 'of the mean;')
+        w.append(f'- predicted (ms): {", ".join(map(str, preds))}.\n')
+        w.append('No predictor can be judged closer than this spread.\n')
+
+    if before:
+        old = [r for r in load(before) if r['kind'] == 'run' and 'actual' in r]
+        ids = {r['id'] for r in runs}
+        old = [r for r in old if r['id'] in ids]
+        new = [r for r in runs if r['id'] in {o['id'] for o in old}]
+        w.append('## Before and after the model fix\n')
+        w.append(f'The first version of the model ran on {len(old)} of '
+                 'these cells (`results-before.jsonl`; each run has its own '
+                 'boot and measurement).  Its errors were all positive: '
+                 'it rounded the end of every round up to a rate limit '
+                 'window and sent exactly max-bandwidth per window, where '
+                 'QEMU syncs as soon as the bitmap runs dry and lets a '
+                 'little more than the budget out per window (see '
+                 '`PRECOPY_RATE_LIMIT_OVERSHOOT`).\n')
+        w.append('| model version | runs | median \\|error\\| | p90 '
+                 '\\|error\\| | mean error | bad runs |')
+        w.append('| --- | ---: | ---: | ---: | ---: | ---: |')
+        for label, rs in (('before', old), ('after', new)):
+            ev = [evaluate(r)['ours'] for r in rs]
+            errs = [e['err'] for e in ev if 'err' in e]
+            w.append(f'| {label} | {len(rs)} | '
+                     f'{quantile([abs(e) for e in errs], 0.5) * 100:.1f}% | '
+                     f'{quantile([abs(e) for e in errs], 0.9) * 100:.1f}% | '
+                     f'{statistics.mean(errs) * 100:+.1f}% | '
+                     f'{sum(e["bad"] for e in ev)} |')
+        w.append('')
+
+    w.append('## Every run\n')
+    w.append('Total times in ms; "-": did not converge (actual) or '
+             'predicted not to; syncs: dirty-sync-count, predicted/actual.\n')
+    for scenario, (mem_mb, workload) in SCENARIOS.items():
+        mine = [(r, ev) for r, ev in zip(runs, evals)
+                if r['scenario'] == scenario]
+        if not mine:
+            continue
+        w.append(f'### {scenario}: {mem_mb} MiB guest, `{workload}`\n')
+        w.append('| bandwidth | downtime-limit | # | actual | ours | error '
+                 '| syncs | downtime (ms) | naive | single-rate | 2023 |')
+        w.append('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
+                 '| ---: | ---: | ---: |')
+        for r, ev in mine:
+            a = r['actual']
+            est = r['estimate']
+            at = a['total-time'] if r['converged'] else '-'
+
+            def cell(name):
+                e = ev[name]
+                p = e['pred']
+                s = f'{p.total_ms:.0f}' if p.converges else '-'
+                if 'err' in e:
+                    s += f' ({pct(e["err"])})'
+                return f'**{s}**' if e['bad'] else s
+
+            syncs = (f'{est["iterations"] if est["converges"] else "-"}/'
+                     f'{a["ram"]["dirty-sync-count"]}')
+            dt = (f'{est["downtime"] if est["converges"] else "-"}/'
+                  f'{a["downtime"] if r["converged"] else "-"}')
+            err = pct(ev['ours']['err']) if 'err' in ev['ours'] else (
+                'wrong verdict' if ev['ours']['wrong'] else '')
+            w.append(f'| {mbit(r["bandwidth"])} | {r["downtime-limit"]} | '
+                     f'{r["repeat"]} | {at} | '
+                     f'{est["total-time"] if est["converges"] else "-"} | '
+                     f'{err} | {syncs} | {dt} | {cell("naive")} | '
+                     f'{cell("single-rate")} | {cell("2023")} |')
+        w.append('')
+
+    w.append('## Reproducing\n')
+    w.append('`make bench` runs the whole matrix (about 45 minutes on this '
+             'machine) into build/bench/full and writes this report; runs '
+             'already recorded there are kept, so remove that directory to '
+             'start afresh.  `make bench-quick` runs a subset of 8 cells '
+             'in under 10 minutes and writes its report into '
+             'build/bench/quick/report.  `harness/bench_report.py '
+             'docs/accuracy/results.jsonl DIR` writes this report again '
+             'from the recorded results.\n')
+
+    with open(f'{out}/README.md', 'w') as f:
+        f.write('\n'.join(w))
+
+
+if __name__ == '__main__':
+    main()
