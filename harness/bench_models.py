@@ -59,7 +59,7 @@ def curve_points(measurement):
                          for r in measurement['readings']]
 
 
-def piecewise_2023(run):
+def piecewise_2023(run, zero_aware=False):
     """(c) The 2023 out-of-tree predictor, from its published description:
     pages dirtied in t seconds by linear interpolation between the
     readings, and past the last one by the steepest slope seen (the worst
@@ -67,7 +67,8 @@ def piecewise_2023(run):
     round sends all pages, each next one the pages dirtied during the one
     before; it switches over once a whole round would fit in the
     downtime-limit.  The description has no zero pages: they cost as much
-    as any other."""
+    as any other, unless @zero_aware, a variant this project adds to be
+    generous: the first round sends the measured zero pages as 9 bytes."""
     m = run['measurement']
     pts = curve_points(m)
     total_pages = m['total-pages']
@@ -82,7 +83,8 @@ def piecewise_2023(run):
                 return p0 + (p1 - p0) * (t - t0) / (t1 - t0)
         return min(pts[-1][1] + slope * (t - pts[-1][0]), total_pages)
 
-    rounds = [total_pages * page_bytes / bw]
+    zero = m['zero-pages'] if zero_aware else 0
+    rounds = [((total_pages - zero) * page_bytes + zero * 9) / bw]
     for _ in range(MAX_ROUNDS):
         t = dirtied(rounds[-1]) * page_bytes / bw
         if t <= limit:
@@ -107,4 +109,5 @@ MODELS = {
     'naive': naive,
     'single-rate': single_rate,
     '2023': piecewise_2023,
+    '2023+zero': lambda run: piecewise_2023(run, zero_aware=True),
 }
