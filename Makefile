@@ -17,7 +17,7 @@ H      := $(CURDIR)/harness
 TARGETS := qemu-system-x86_64 \
 	$(shell awk '!/^[[:space:]]*(\#|$$)/ { print $$2 }' $(H)/tests.txt)
 
-.PHONY: all build deps fetch assemble configure check demo bench bench-quick export refresh clean distclean
+.PHONY: all build deps fetch assemble configure check check-sanitize demo bench bench-quick export refresh clean distclean
 all: build
 
 deps:
@@ -39,10 +39,15 @@ build: configure
 check: build
 	@$(H)/check.sh $(CURDIR) $(SOURCE) $(TREE) $(OBJ)
 
+# The QEMU tests of `check` again, in a second tree built with ASan and
+# UBSan (build/obj-san).
+check-sanitize: assemble
+	@$(H)/sanitize.sh $(TREE) $(BUILD)/obj-san
+
 demo: build
 	@$(H)/demo.sh $(TREE) $(OBJ)
 
-# The accuracy benchmark: about 30 minutes, the report goes into
+# The accuracy benchmark: about 25 minutes, the report goes into
 # docs/accuracy.  Runs already in build/bench/full are kept; remove it to
 # start afresh.
 bench: build
@@ -61,7 +66,7 @@ refresh:
 	@$(H)/assemble.sh $(CURDIR) $(SOURCE) $(TREE)
 
 clean:
-	rm -rf $(OBJ) $(TREE) $(TREE).* $(BUILD)/export $(BUILD)/tmp
+	rm -rf $(OBJ) $(BUILD)/obj-san $(TREE) $(TREE).* $(BUILD)/export $(BUILD)/tmp $(BUILD)/fuzz
 
 distclean:
 	rm -rf $(BUILD)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Configure the assembled tree for x86_64-softmmu in an out-of-tree build
-# directory.  Usage: configure.sh TREE OBJ
+# directory.  Usage: configure.sh TREE OBJ [EXTRA-CONFIGURE-ARGS...]
 # Re-runs configure only when its arguments change; after that, ninja
 # re-runs meson by itself whenever a meson.build file changes.
 
@@ -8,6 +8,7 @@ set -euo pipefail
 
 tree=$(cd "$1" && pwd)
 obj=$2
+shift 2
 
 args=(
     --target-list=x86_64-softmmu
@@ -19,6 +20,7 @@ args=(
     --disable-install-blobs
     --firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu
     --disable-docs
+    "$@"
 )
 
 mkdir -p "$obj"

@@ -13,6 +13,8 @@ PACKAGES=(
     seabios ipxe-qemu qemu-system-data
     # the exported series is checked with scripts/checkpatch.pl
     perl
+    # the fuzz target over the pre-copy model: libFuzzer, ASan, UBSan
+    clang-14 libclang-rt-14-dev
 )
 # The accuracy benchmark's too (deps.sh --bench): its initrd and its plots.
 BENCH_PACKAGES=(cpio python3-matplotlib)

@@ -183,29 +183,71 @@ static void test_bitmap_blocks_migration(void)
     guest_stop(&g);
 }
 
-static void calc_error(QTestState *qts, const char *args, const char *expect)
-{
-    assert_qmp_error(qts, "calc-dirty-rate", args, expect);
-}
+/*
+ * Every argument of calc-dirty-rate and query-dirty-rate at its edges;
+ * docs/devel/migration/estimate.rst lists the same rows.
+ */
+static const struct {
+    const char *command, *args, *error;
+} bad_input[] = {
+    { "calc-dirty-rate", "{}", "Parameter 'calc-time' is missing" },
+    { "calc-dirty-rate", "{'calc-time': 0}",
+      "'calc-time' must be between 1 and 60 seconds" },
+    { "calc-dirty-rate", "{'calc-time': -1}",
+      "'calc-time' must be between 1 and 60 seconds" },
+    { "calc-dirty-rate", "{'calc-time': 61}",
+      "'calc-time' must be between 1 and 60 seconds" },
+    { "calc-dirty-rate", "{'calc-time': 9223372036854775807}",
+      "'calc-time' must be between 1 and 60 seconds" },
+    /* 1000 times this wrapped around to 384 ms, and was measured */
+    { "calc-dirty-rate", "{'calc-time': 18446744073709552}",
+      "'calc-time' must be between 1 and 60 seconds" },
+    { "calc-dirty-rate", "{'calc-time': 9223372036854775808}",
+      "Invalid parameter type for 'calc-time', expected: integer" },
+    { "calc-dirty-rate", "{'calc-time': '1'}",
+      "Invalid parameter type for 'calc-time', expected: integer" },
+    { "calc-dirty-rate", "{'calc-time': 1.5}",
+      "Invalid parameter type for 'calc-time', expected: integer" },
+    { "calc-dirty-rate", "{'calc-time': 49, 'calc-time-unit': "
+      "'millisecond'}", "'calc-time' must be between 50 and 60000 "
+      "milliseconds" },
+    { "calc-dirty-rate", "{'calc-time': 60001, 'calc-time-unit': "
+      "'millisecond'}", "'calc-time' must be between 50 and 60000 "
+      "milliseconds" },
+    { "calc-dirty-rate", "{'calc-time': 1, 'calc-time-unit': 'minute'}",
+      "Parameter 'calc-time-unit' does not accept value 'minute'" },
+    { "calc-dirty-rate", "{'calc-time': 1, 'sample-pages': 127}",
+      "'sample-pages' must be between 128 and 16384" },
+    { "calc-dirty-rate", "{'calc-time': 1, 'sample-pages': 16385}",
+      "'sample-pages' must be between 128 and 16384" },
+    { "calc-dirty-rate", "{'calc-time': 1, 'sample-pages': -1}",
+      "'sample-pages' must be between 128 and 16384" },
+    { "calc-dirty-rate", "{'calc-time': 1, 'sample-pages': 512, "
+      "'mode': 'dirty-bitmap'}",
+      "sample-pages is used only in page-sampling mode" },
+    { "calc-dirty-rate", "{'calc-time': 1, 'mode': 'dirty-ring'}",
+      "mode dirty-ring is not available: the KVM dirty ring is off" },
+    { "calc-dirty-rate", "{'calc-time': 1, 'mode': 'bogus'}",
+      "Parameter 'mode' does not accept value 'bogus'" },
+    { "calc-dirty-rate", "{'calc-time': 1, 'extra': 1}",
+      "Parameter 'extra' is unexpected" },
+    { "query-dirty-rate", "{'calc-time-unit': 'hour'}",
+      "Parameter 'calc-time-unit' does not accept value 'hour'" },
+    { "query-dirty-rate", "{'calc-time-unit': 1}",
+      "Invalid parameter type for 'calc-time-unit', expected: string" },
+};
 
 static void test_arguments(void)
 {
     Guest g;
     QDict *info;
+    size_t i;
 
     guest_start(&g, "tcg", false);
-    calc_error(g.qts, "{'calc-time': 0}", "out of range");
-    calc_error(g.qts, "{'calc-time': 61}", "out of range");
-    calc_error(g.qts, "{'calc-time': 49, 'calc-time-unit': "
-                      "'millisecond'}", "out of range");
-    calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 127}",
-                      "out of range");
-    calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 16385}",
-                      "out of range");
-    calc_error(g.qts, "{'calc-time': 1, 'sample-pages': 512, "
-                      "'mode': 'dirty-bitmap'}", "only in page-sampling");
-    calc_error(g.qts, "{'calc-time': 1, 'mode': 'dirty-ring'}",
-                      "not enabled");
+    for (i = 0; i < ARRAY_SIZE(bad_input); i++) {
+        assert_qmp_error(g.qts, bad_input[i].command, bad_input[i].args,
+                         bad_input[i].error);
+    }
 
     /* nothing measured yet: no curve */
     info = query_dirty_rate(g.qts);
@@ -216,8 +258,37 @@ static void test_arguments(void)
 
     /* one measurement at a time */
     calc_dirty_rate(g.qts, 1000, "page-sampling");
-    calc_error(g.qts, "{'calc-time': 1}", "already being measured");
+    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1}",
+                     "the dirty rate is already being measured");
     qobject_unref(wait_measured(g.qts, 0));
+    guest_stop(&g);
+}
+
+/* HMP's calc_dirty_rate: its own checks, then calc-dirty-rate's */
+static void test_hmp_arguments(void)
+{
+    static const struct {
+        const char *line, *error;
+    } bad[] = {
+        { "calc_dirty_rate 0", "Incorrect period length specified!" },
+        { "calc_dirty_rate 61",
+          "Error: 'calc-time' must be between 1 and 60 seconds" },
+        { "calc_dirty_rate 1 127",
+          "Error: 'sample-pages' must be between 128 and 16384" },
+        { "calc_dirty_rate -r -b 1",
+          "Either dirty ring or dirty bitmap can be specified!" },
+        { "calc_dirty_rate -b 1 512",
+          "Error: sample-pages is used only in page-sampling mode" },
+    };
+    Guest g;
+    size_t i;
+
+    guest_start(&g, "tcg", false);
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        g_autofree char *out = qtest_hmp(g.qts, "%s", bad[i].line);
+
+        g_assert_nonnull(strstr(out, bad[i].error));
+    }
     guest_stop(&g);
 }
 
@@ -272,6 +343,7 @@ int main(int argc, char **argv)
 
     qtest_add_func("/dirty-curve/arguments", test_arguments);
     qtest_add_func("/dirty-curve/hmp", test_hmp);
+    qtest_add_func("/dirty-curve/hmp-arguments", test_hmp_arguments);
     for (m = 0; m < ARRAY_SIZE(modes); m++) {
         g_autofree char *path = g_strdup_printf("/dirty-curve/stopped/%s",
                                                 modes[m]);

@@ -14,7 +14,8 @@
 #include "migration/bootfile.h"
 #include "dirty-curve-util.h"
 
-void guest_start(Guest *g, const char *accel, bool boot)
+void guest_start_extra(Guest *g, const char *accel, bool boot,
+                       const char *extra)
 {
     const char *bootpath;
 
@@ -25,11 +26,17 @@ void guest_start(Guest *g, const char *accel, bool boot)
         /* bootfile.c owns the path, until bootfile_delete() */
         bootpath = bootfile_create("x86_64", g->dir, false);
         g->qts = qtest_initf("-accel %s -m %dM -serial file:%s "
-                             "-drive file=%s,format=raw",
-                             accel, GUEST_MB, g->serial, bootpath);
+                             "-drive file=%s,format=raw %s",
+                             accel, GUEST_MB, g->serial, bootpath, extra);
     } else {
-        g->qts = qtest_initf("-accel %s -m %dM -S", accel, GUEST_MB);
+        g->qts = qtest_initf("-accel %s -m %dM -S %s", accel, GUEST_MB,
+                             extra);
     }
+}
+
+void guest_start(Guest *g, const char *accel, bool boot)
+{
+    guest_start_extra(g, accel, boot, "");
 }
 
 void guest_start_incoming(Guest *g, const Guest *src, const char *accel,

@@ -24,6 +24,9 @@ typedef struct Guest {
 
 /* A guest: stopped and never run, or running the boot block */
 void guest_start(Guest *g, const char *accel, bool boot);
+/* The same, with more command line arguments */
+void guest_start_extra(Guest *g, const char *accel, bool boot,
+                       const char *extra);
 /* The destination of a migration of @src, listening on @uri */
 void guest_start_incoming(Guest *g, const Guest *src, const char *accel,
                           const char *uri);

@@ -1,0 +1,255 @@
+/*
+ * QTest for the dirty page curve across a guest's life and at its limits
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * A measurement must survive whatever happens to the guest while it runs
+ * (reset, pause and resume, a vCPU plugged in), give a clear answer on
+ * machines with no or little RAM, and leave nothing behind when repeated.
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "dirty-curve-util.h"
+
+static const char *const modes[] = { "page-sampling", "dirty-bitmap" };
+
+/* The readings of a finished measurement never decrease */
+static void assert_sane(QDict *info)
+{
+    QList *readings = qdict_get_qlist(info, "readings");
+    const QListEntry *e;
+    uint64_t last = 0;
+
+    g_assert_cmpstr(qdict_get_str(info, "status"), ==, "measured");
+    g_assert_cmpuint(qlist_size(readings), >, 0);
+    QLIST_FOREACH_ENTRY(readings, e) {
+        uint64_t pages = get_u64(qobject_to(QDict, qlist_entry_obj(e)),
+                                 "dirty-pages");
+
+        g_assert_cmpuint(pages, >=, last);
+        last = pages;
+    }
+}
+
+/* Something happens to a running guest while each mode measures it */
+static void during_measurement(const char *extra,
+                               void (*event)(QTestState *qts))
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(modes); i++) {
+        Guest g;
+        QDict *info;
+
+        guest_start_extra(&g, "tcg", true, extra);
+        guest_wait_running(&g);
+        calc_dirty_rate(g.qts, 1000, modes[i]);
+        /* the measurement has started taking readings */
+        qobject_unref(wait_measured(g.qts, 1));
+        event(g.qts);
+        info = wait_measured(g.qts, 0);
+        assert_sane(info);
+        qobject_unref(info);
+        /* and an estimate can be made from it */
+        qtest_qmp_assert_success(g.qts,
+                                 "{'execute': 'query-migration-estimate'}");
+        guest_stop(&g);
+    }
+}
+
+static void reset(QTestState *qts)
+{
+    qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
+}
+
+static void pause_resume(QTestState *qts)
+{
+    qtest_qmp_assert_success(qts, "{'execute': 'stop'}");
+    qtest_qmp_assert_success(qts, "{'execute': 'cont'}");
+}
+
+static void plug_cpu(QTestState *qts)
+{
+    qtest_qmp_assert_success(qts, "{'execute': 'device_add', 'arguments': {"
+                             " 'driver': 'qemu64-x86_64-cpu', 'id': 'cpu1',"
+                             " 'socket-id': 1, 'core-id': 0, 'thread-id': 0}}");
+}
+
+static void test_reset(void)
+{
+    during_measurement("", reset);
+}
+
+static void test_pause_resume(void)
+{
+    during_measurement("", pause_resume);
+}
+
+static void test_cpu_hotplug(void)
+{
+    during_measurement("-smp 1,sockets=2,cores=1,threads=1,maxcpus=2",
+                       plug_cpu);
+}
+
+/*
+ * query-migration-estimate while measuring: refused, saying how far the
+ * measurement got, until it is done; once it answers, the measurement is
+ * done for query-dirty-rate too.
+ */
+static void test_queries_while_measuring(void)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(modes); i++) {
+        Guest g;
+        QDict *rsp, *info;
+        int refused = 0;
+
+        guest_start(&g, "tcg", true);
+        guest_wait_running(&g);
+        calc_dirty_rate(g.qts, 1000, modes[i]);
+        for (;;) {
+            rsp = qtest_qmp(g.qts, "{'execute': 'query-migration-estimate'}");
+            if (!qdict_haskey(rsp, "error")) {
+                break;
+            }
+            g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp,
+                                    "error"), "desc"),
+                                    "calc-dirty-rate is still measuring ("));
+            qobject_unref(rsp);
+            /* query-dirty-rate answers meanwhile, with what it has */
+            qobject_unref(query_dirty_rate(g.qts));
+            refused++;
+        }
+        qobject_unref(rsp);
+        info = query_dirty_rate(g.qts);
+        assert_sane(info);
+        qobject_unref(info);
+        g_assert_cmpint(refused, >, 0);
+        guest_stop(&g);
+    }
+}
+
+/* No RAM at all: a measurement of nothing, and no estimate from it */
+static void test_machine_none(void)
+{
+    QTestState *qts = qtest_init("-machine none");
+    QDict *info;
+
+    qtest_qmp_assert_success(qts, "{'execute': 'calc-dirty-rate', "
+                             "'arguments': {'calc-time': 50, "
+                             "'calc-time-unit': 'millisecond'}}");
+    info = wait_measured(qts, 0);
+    g_assert_cmpuint(get_u64(info, "total-pages"), ==, 0);
+    qobject_unref(info);
+    assert_qmp_error(qts, "query-migration-estimate", "{}",
+                     "the last calc-dirty-rate took no readings");
+    qtest_quit(qts);
+}
+
+/* 2 MiB of RAM and the BIOS: fewer pages than samples asked for */
+static void test_tiny(void)
+{
+    QTestState *qts = qtest_init("-m 2 -nodefaults -S");
+    QDict *info;
+
+    calc_dirty_rate(qts, 100, "page-sampling");
+    info = wait_measured(qts, 0);
+    assert_sane(info);
+    g_assert_cmpuint(get_u64(info, "total-pages"), >=, 512);
+    g_assert_cmpuint(get_u64(info, "total-pages"), <, 1024);
+    g_assert_cmpuint(get_u64(info, "sampled-pages"), <=,
+                     get_u64(info, "total-pages"));
+    qobject_unref(info);
+    qtest_qmp_assert_success(qts, "{'execute': 'query-migration-estimate'}");
+    qtest_quit(qts);
+}
+
+/*
+ * 64 GiB never touched: sampling reads pages that were never mapped, so
+ * it must neither fault them in nor find them dirty.
+ */
+static void test_large_sparse(void)
+{
+    QTestState *qts = qtest_init("-m 64G -nodefaults -S "
+        "-object memory-backend-ram,id=ram0,size=64G,reserve=off "
+        "-machine memory-backend=ram0");
+    QDict *info;
+
+    calc_dirty_rate(qts, 100, "page-sampling");
+    info = wait_measured(qts, 0);
+    assert_sane(info);
+    g_assert_cmpuint(get_u64(info, "total-pages"), >=, 16 << 20);
+    /* 16384 per GiB of RAM, and a few in the BIOS */
+    g_assert_cmpuint(get_u64(info, "sampled-pages"), >=, 64 * 16384);
+    g_assert_cmpuint(get_u64(info, "sampled-pages"), <, 64 * 16384 + 64);
+    g_assert_cmpuint(get_u64(qobject_to(QDict, qlist_peek(
+                         qdict_get_qlist(info, "readings"))), "dirty-pages"),
+                     ==, 0);
+    qobject_unref(info);
+    qtest_quit(qts);
+}
+
+/* The resident memory of the QEMU process, in KiB */
+static uint64_t rss_kib(QTestState *qts)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status",
+                                            qtest_pid(qts));
+    g_autofree char *status = NULL;
+    const char *line;
+
+    g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
+    line = strstr(status, "VmRSS:");
+    g_assert_nonnull(line);
+    return g_ascii_strtoull(line + strlen("VmRSS:"), NULL, 10);
+}
+
+/*
+ * 1000 measurements, each queried and estimated: the process does not
+ * grow.  The first 100 warm up allocators and caches; the next 900 may
+ * add no more than a little (ASan's leak check in make check-sanitize
+ * looks closer).
+ */
+static void test_repeated(void)
+{
+    QTestState *qts = qtest_init("-m 64 -S");
+    uint64_t warm = 0;
+    int i;
+
+    for (i = 0; i < 1000; i++) {
+        QDict *info;
+
+        calc_dirty_rate(qts, 50, modes[i % 2]);
+        info = wait_measured(qts, 0);
+        qobject_unref(info);
+        qobject_unref(qtest_qmp_assert_success_ref(qts,
+            "{'execute': 'query-migration-estimate'}"));
+        if (i == 99) {
+            warm = rss_kib(qts);
+        }
+    }
+    g_test_message("RSS after 100 cycles %" PRIu64 " KiB, after 1000 %"
+                   PRIu64 " KiB", warm, rss_kib(qts));
+    g_assert_cmpuint(rss_kib(qts), <=, warm + 1024);
+    qtest_quit(qts);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    qtest_add_func("/dirty-curve/lifecycle/reset", test_reset);
+    qtest_add_func("/dirty-curve/lifecycle/pause-resume", test_pause_resume);
+    qtest_add_func("/dirty-curve/lifecycle/cpu-hotplug", test_cpu_hotplug);
+    qtest_add_func("/dirty-curve/lifecycle/queries-while-measuring",
+                   test_queries_while_measuring);
+    qtest_add_func("/dirty-curve/limits/machine-none", test_machine_none);
+    qtest_add_func("/dirty-curve/limits/tiny", test_tiny);
+    qtest_add_func("/dirty-curve/limits/large-sparse", test_large_sparse);
+    qtest_add_func("/dirty-curve/limits/repeated", test_repeated);
+
+    return g_test_run();
+}
