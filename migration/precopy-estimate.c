@@ -73,6 +73,18 @@
 /* save_zero_page(): header, then one byte */
 #define ZERO_PAGE_BYTES (PAGE_HEADER_BYTES + 1)
 
+/*
+ * @v rounded to a count; outputs saturate, for workloads no guest has
+ * (pages of exabytes) that the API still accepts
+ */
+static uint64_t round_u64(double v)
+{
+    if (!(v > 0)) {
+        return 0;
+    }
+    return v < 0x1p64 ? (uint64_t)round(v) : UINT64_MAX;
+}
+
 typedef struct Curve {
     const DirtyCurveReading *r;
     size_t n;
@@ -477,12 +489,13 @@ done:
         double rest = send_pages(w, &q, INFINITY, INFINITY);
 
         e->dirty_syncs++;
-        e->downtime_ms = llround(rest * 1000.0 / link);
+        e->downtime_ms = round_u64(rest * 1000.0 / link);
         sent += rest;
-        now += rest * 1000.0 / link;
     }
-    e->total_time_ms = llround(now);
-    e->transferred = llround(sent);
+    /* the live phase and the downtime, each rounded, add up exactly */
+    e->total_time_ms = round_u64(now);
+    e->total_time_ms += MIN(e->downtime_ms, UINT64_MAX - e->total_time_ms);
+    e->transferred = round_u64(sent);
 }
 
 uint64_t precopy_min_bandwidth(const PrecopyWorkload *w,

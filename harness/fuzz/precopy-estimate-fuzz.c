@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     PrecopyWorkload w = { .readings = r };
     PrecopyParams p;
     PrecopyEstimate e;
-    uint64_t elapsed = 0, dirty = 0, lo, hi, min;
+    uint64_t elapsed = 0, dirty = 0, lo, hi, min, live;
     size_t i;
 
     w.page_size = take_value(&in);
@@ -89,12 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * may carry the count of one that does not converge past it.
      */
     precopy_estimate(&w, &p, &e);
-    if (e.downtime_ms > e.total_time_ms + 1 ||
-        (e.converges &&
-         (e.dirty_syncs > PRECOPY_MAX_DIRTY_SYNCS + 2 ||
-          (double)e.total_time_ms - e.downtime_ms >
-          (double)p.deadline_ms + 1)) ||
-        (!e.converges && e.downtime_ms)) {
+    if (e.downtime_ms > e.total_time_ms || (!e.converges && e.downtime_ms)) {
+        abort();
+    }
+    live = e.total_time_ms - e.downtime_ms;
+    if (e.converges && (e.dirty_syncs > PRECOPY_MAX_DIRTY_SYNCS + 2 ||
+                        (live > p.deadline_ms && live - p.deadline_ms > 1))) {
         abort();
     }
 

@@ -406,6 +406,22 @@ static void test_extremes(void)
     p.downtime_limit_ms = 2000 * 1000;
     precopy_estimate(&tc.w, &p, &e);
     g_assert_true(e.converges);
+
+    /*
+     * Pages of an exabyte, found by the fuzzer: the bytes and times no
+     * longer fit in 64 bits, and saturate rather than wrap
+     */
+    test_curve_init(&tc, 10, 0, 0, 0);
+    tc.w.page_size = 1ULL << 61;
+    p.bandwidth = 1000;
+    p.link_bandwidth = 1000;
+    p.downtime_limit_ms = PRECOPY_DOWNTIME_UNLIMITED;
+    p.deadline_ms = UINT64_MAX;
+    precopy_estimate(&tc.w, &p, &e);
+    g_assert_true(e.converges);
+    g_assert_cmpuint(e.transferred, ==, UINT64_MAX);
+    g_assert_cmpuint(e.total_time_ms, ==, UINT64_MAX);
+    g_assert_cmpuint(e.downtime_ms, <=, e.total_time_ms);
 }
 
 static void test_min_bandwidth(void)
