@@ -515,9 +515,16 @@ uint64_t precopy_min_bandwidth(const PrecopyWorkload *w,
     if (e.converges) {
         return lo;
     }
-    /* converging is monotonic in bandwidth: bisect, geometrically */
-    while (hi > lo + lo / 100 + 1) {
-        at.bandwidth = MIN(hi - 1, MAX(lo + 1, sqrt((double)lo * hi)));
+    /*
+     * Converging is monotonic in bandwidth: bisect, geometrically.  Near
+     * UINT64_MAX, doubles are coarser than the interval: halve it then.
+     */
+    while (hi - lo > lo / 100 + 1) {
+        double mid = sqrt((double)lo * hi);
+
+        at.bandwidth = mid > lo && mid < hi ? (uint64_t)mid :
+                       lo + (hi - lo) / 2;
+        at.bandwidth = MIN(hi - 1, MAX(lo + 1, at.bandwidth));
         precopy_estimate(w, &at, &e);
         if (e.converges) {
             hi = at.bandwidth;

@@ -175,7 +175,8 @@ static void test_never_converges(void)
     g_assert_cmpuint(e.total_time_ms, <=, p.deadline_ms);
     g_assert_cmpuint(e.total_time_ms, >, p.deadline_ms - 100);
     g_assert_cmpuint(e.transferred, <=,
-                     (bw + 10 * PRECOPY_RATE_LIMIT_OVERSHOOT * WIRE) * 20 + WIRE);
+                     (bw + 10 * PRECOPY_RATE_LIMIT_OVERSHOOT * WIRE) * 20 +
+                     WIRE);
 }
 
 /* Unlimited downtime: one window live, then stop and copy the rest */
