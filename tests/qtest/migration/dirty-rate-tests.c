@@ -3,8 +3,9 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Page-sampling mode only reads guest memory, so a measurement may
- * overlap a migration, whichever starts first.  Dirty-bitmap mode takes
+ * Page-sampling mode only reads guest memory, and dirty-ring mode reads
+ * the vCPUs' own rings, so a measurement in either may overlap a
+ * migration, whichever starts first.  Dirty-bitmap mode takes
  * the dirty bits migration needs, so each refuses to start while the
  * other runs.  Whatever overlaps, the destination's memory must match the
  * source's, as migrate_end() checks.
@@ -59,13 +60,17 @@ static void test_sampling_then_migration(void)
 }
 
 /*
- * A measurement started while a migration runs: page-sampling works and
- * leaves the migration intact, dirty-bitmap is refused.
+ * A measurement started while a migration runs: page-sampling and, with
+ * KVM's dirty ring, dirty-ring work and leave the migration intact;
+ * dirty-bitmap is refused.
  */
 static void measure_during_migration(const char *mode, const char *refusal)
 {
     g_autofree char *uri = g_strdup_printf("unix:%s/migsocket", tmpfs);
-    MigrateStart args = { };
+    MigrateStart args = {
+        /* dirty-ring mode needs KVM's dirty ring, on both sides */
+        .use_dirty_ring = g_str_equal(mode, "dirty-ring"),
+    };
     QTestState *from, *to;
 
     if (migrate_start(&from, &to, uri, &args)) {
@@ -83,8 +88,17 @@ static void measure_during_migration(const char *mode, const char *refusal)
 
         assert_qmp_error(from, "calc-dirty-rate", calc_args, refusal);
     } else {
+        size_t readings;
+
         calc_dirty_rate(from, 2000, mode);
-        g_assert_cmpuint(readings_when_measured(from), >, 0);
+        readings = readings_when_measured(from);
+        if (g_str_equal(mode, "dirty-ring")) {
+            /* a rate per vCPU, not a curve: nothing to estimate from */
+            assert_qmp_error(from, "query-migration-estimate", "{}",
+                             "calc-dirty-rate measured in dirty-ring mode");
+        } else {
+            g_assert_cmpuint(readings, >, 0);
+        }
     }
 
     migrate_ensure_converge(from);
@@ -95,6 +109,11 @@ static void measure_during_migration(const char *mode, const char *refusal)
 static void test_migration_then_sampling(void)
 {
     measure_during_migration("page-sampling", NULL);
+}
+
+static void test_migration_then_ring(void)
+{
+    measure_during_migration("dirty-ring", NULL);
 }
 
 static void test_migration_then_bitmap(void)
@@ -113,4 +132,8 @@ void migration_test_add_dirty_rate(MigrationTestEnv *env)
                        test_migration_then_sampling);
     migration_test_add("/migration/dirty-rate/migration-then-dirty-bitmap",
                        test_migration_then_bitmap);
+    if (env->has_dirty_ring) {
+        migration_test_add("/migration/dirty-rate/migration-then-dirty-ring",
+                           test_migration_then_ring);
+    }
 }
