@@ -114,12 +114,8 @@ class Bench:
     def migrate(self, src, accel, scenario, params, timeout):
         dst = self.guest(accel, scenario, 'destination',
                          extra=['-incoming', 'defer'])
-        try:
-            dst.connect(10)
-            return migrate(src, dst, f'unix:{self.work}/migration.sock',
-                           params, timeout)
-        finally:
-            dst.close()
+        return migrate(src, dst, f'unix:{self.work}/migration.sock', params,
+                       timeout)
 
     def setup(self):
         """The accelerator, and the speed of the final stop-and-copy: the

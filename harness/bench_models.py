@@ -26,6 +26,24 @@ def _verdict(rounds_ms, final_ms, deadline_ms):
     return Prediction(True, total, final_ms)
 
 
+def _rounds(first_s, next_s, run):
+    """The round loop both iterative baselines share: a first round of
+    @first_s seconds, each next one next_s(previous round's seconds);
+    switch over once a round fits in the downtime-limit, give up once
+    rounds stop shrinking."""
+    limit = run['downtime-limit'] / 1000
+    rounds = [first_s]
+    for _ in range(MAX_ROUNDS):
+        t = next_s(rounds[-1])
+        if t <= limit:
+            return _verdict([r * 1000 for r in rounds], t * 1000,
+                            run['deadline-ms'])
+        if t >= rounds[-1]:
+            break                       # not shrinking: never converges
+        rounds.append(t)
+    return Prediction(False)
+
+
 def naive(run):
     """(a) All of the guest's RAM, once, at the bandwidth: what a progress
     bar or a timeout per GiB assumes."""
@@ -40,17 +58,7 @@ def single_rate(run):
     switch over once a round fits in the downtime-limit."""
     ram, bw = run['ram-bytes'], run['bandwidth']
     rate = run['measurement']['dirty-rate'] * 1024 * 1024
-    limit = run['downtime-limit'] / 1000
-    rounds = [ram / bw]
-    for _ in range(MAX_ROUNDS):
-        pending = min(rate * rounds[-1], ram)
-        if pending / bw <= limit:
-            return _verdict([r * 1000 for r in rounds], pending / bw * 1000,
-                            run['deadline-ms'])
-        if pending / bw >= rounds[-1]:
-            break                       # not shrinking: never converges
-        rounds.append(pending / bw)
-    return Prediction(False)
+    return _rounds(ram / bw, lambda t: min(rate * t, ram) / bw, run)
 
 
 def curve_points(measurement):
@@ -73,7 +81,7 @@ def piecewise_2023(run, zero_aware=False):
     pts = curve_points(m)
     total_pages = m['total-pages']
     page_bytes = m['page-size'] + 8
-    bw, limit = run['bandwidth'], run['downtime-limit'] / 1000
+    bw = run['bandwidth']
     slope = max((p1 - p0) / (t1 - t0)
                 for (t0, p0), (t1, p1) in zip(pts, pts[1:]) if t1 > t0)
 
@@ -84,16 +92,8 @@ def piecewise_2023(run, zero_aware=False):
         return min(pts[-1][1] + slope * (t - pts[-1][0]), total_pages)
 
     zero = m['zero-pages'] if zero_aware else 0
-    rounds = [((total_pages - zero) * page_bytes + zero * 9) / bw]
-    for _ in range(MAX_ROUNDS):
-        t = dirtied(rounds[-1]) * page_bytes / bw
-        if t <= limit:
-            return _verdict([r * 1000 for r in rounds], t * 1000,
-                            run['deadline-ms'])
-        if t >= rounds[-1]:
-            break
-        rounds.append(t)
-    return Prediction(False)
+    first = ((total_pages - zero) * page_bytes + zero * 9) / bw
+    return _rounds(first, lambda t: dirtied(t) * page_bytes / bw, run)
 
 
 def ours(run):

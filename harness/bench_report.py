@@ -9,7 +9,6 @@ BEFORE.jsonl, the results of an earlier version of the model on some of
 the same cells, it also compares the two on those cells.
 """
 
-import json
 import os
 import shutil
 import statistics

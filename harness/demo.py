@@ -44,14 +44,10 @@ def migrate_at(args, src, accel, cell):
     dst = Guest(args.qemu, args.work, accel, disk_boot(args.disk),
                 mem_mb=args.mem_mb, extra=['-incoming', 'defer'],
                 name='destination')
-    try:
-        dst.connect(10)
-        return migrate(src, dst, f'unix:{args.work}/migration.sock',
-                       {'max-bandwidth': cell['bandwidth'],
-                        'downtime-limit': cell['downtime-limit']},
-                       3 * cell['total-time'] / 1000 + 60)
-    finally:
-        dst.close()
+    return migrate(src, dst, f'unix:{args.work}/migration.sock',
+                   {'max-bandwidth': cell['bandwidth'],
+                    'downtime-limit': cell['downtime-limit']},
+                   3 * cell['total-time'] / 1000 + 60)
 
 
 def fmt_bw(b):

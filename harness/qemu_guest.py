@@ -102,18 +102,23 @@ class Guest:
 
 
 def migrate(src, dst, uri, params, timeout):
-    """Migrate @src into @dst (started with -incoming defer) over @uri with
-    the migration parameters @params.  Past @timeout seconds the migration
-    is cancelled.  Returns query-migrate's last answer."""
-    dst.cmd('migrate-incoming', uri=uri)
-    src.cmd('migrate-set-parameters', **params)
-    src.cmd('migrate', uri=uri)
-    deadline = time.monotonic() + timeout
-    while True:
-        info = src.cmd('query-migrate')
-        if info['status'] in ('completed', 'failed'):
-            return info
-        if time.monotonic() > deadline:
-            src.cmd('migrate_cancel')
-            return info
-        time.sleep(0.05)
+    """Migrate @src into @dst, just started with -incoming defer, over
+    @uri with the migration parameters @params, then close @dst.  Past
+    @timeout seconds the migration is cancelled.  Returns query-migrate's
+    last answer."""
+    try:
+        dst.connect(10)
+        dst.cmd('migrate-incoming', uri=uri)
+        src.cmd('migrate-set-parameters', **params)
+        src.cmd('migrate', uri=uri)
+        deadline = time.monotonic() + timeout
+        while True:
+            info = src.cmd('query-migrate')
+            if info['status'] in ('completed', 'failed'):
+                return info
+            if time.monotonic() > deadline:
+                src.cmd('migrate_cancel')
+                return info
+            time.sleep(0.05)
+    finally:
+        dst.close()
