@@ -12,6 +12,7 @@
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
+#include "migration/migration-util.h"
 #include "dirty-curve-util.h"
 
 static const char *const modes[] = { "page-sampling", "dirty-bitmap" };
@@ -60,6 +61,42 @@ static void during_measurement(const char *extra,
     }
 }
 
+/*
+ * Dirty-ring mode, where KVM has a dirty ring: it counts what each vCPU's
+ * ring reaped, a rate per vCPU and no readings, so nothing to estimate
+ * from.  The guest has @vcpus vCPUs once @event is done.
+ */
+static void during_ring_measurement(const char *extra, unsigned int vcpus,
+                                    void (*event)(QTestState *qts))
+{
+    Guest g;
+    QDict *info;
+
+    guest_start_extra(&g, "kvm,dirty-ring-size=4096", true, extra);
+    if (!guest_uses_kvm(&g)) {
+        g_test_skip("KVM could not start: /dev/kvm is there but unusable");
+        guest_stop(&g);
+        return;
+    }
+    guest_wait_running(&g);
+    /* long enough that @event, a command away, lands inside it */
+    calc_dirty_rate(g.qts, 2000, "dirty-ring");
+    info = query_dirty_rate(g.qts);
+    g_assert_cmpstr(qdict_get_str(info, "status"), ==, "measuring");
+    qobject_unref(info);
+    event(g.qts);
+
+    info = wait_measured(g.qts, 0);
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "vcpu-dirty-rate")),
+                     ==, vcpus);
+    /* the boot block, running again after a reset, kept writing */
+    g_assert_cmpuint(get_u64(info, "dirty-rate"), >, 0);
+    qobject_unref(info);
+    assert_qmp_error(g.qts, "query-migration-estimate", "{}",
+                     "calc-dirty-rate measured in dirty-ring mode");
+    guest_stop(&g);
+}
+
 static void reset(QTestState *qts)
 {
     qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
@@ -88,10 +125,27 @@ static void test_pause_resume(void)
     during_measurement("", pause_resume);
 }
 
+#define HOTPLUG_SMP "-smp 1,sockets=2,cores=1,threads=1,maxcpus=2"
+
 static void test_cpu_hotplug(void)
 {
-    during_measurement("-smp 1,sockets=2,cores=1,threads=1,maxcpus=2",
-                       plug_cpu);
+    during_measurement(HOTPLUG_SMP, plug_cpu);
+}
+
+static void test_ring_reset(void)
+{
+    during_ring_measurement("", 1, reset);
+}
+
+static void test_ring_pause_resume(void)
+{
+    during_ring_measurement("", 1, pause_resume);
+}
+
+/* the hotplugged vCPU gets a rate too */
+static void test_ring_cpu_hotplug(void)
+{
+    during_ring_measurement(HOTPLUG_SMP, 2, plug_cpu);
 }
 
 /*
@@ -247,6 +301,15 @@ int main(int argc, char **argv)
     qtest_add_func("/dirty-curve/lifecycle/reset", test_reset);
     qtest_add_func("/dirty-curve/lifecycle/pause-resume", test_pause_resume);
     qtest_add_func("/dirty-curve/lifecycle/cpu-hotplug", test_cpu_hotplug);
+    /* dirty-ring mode needs KVM with its dirty ring */
+    if (kvm_usable() && kvm_dirty_ring_supported()) {
+        qtest_add_func("/dirty-curve/lifecycle/dirty-ring/reset",
+                       test_ring_reset);
+        qtest_add_func("/dirty-curve/lifecycle/dirty-ring/pause-resume",
+                       test_ring_pause_resume);
+        qtest_add_func("/dirty-curve/lifecycle/dirty-ring/cpu-hotplug",
+                       test_ring_cpu_hotplug);
+    }
     qtest_add_func("/dirty-curve/lifecycle/queries-while-measuring",
                    test_queries_while_measuring);
     qtest_add_func("/dirty-curve/limits/machine-none", test_machine_none);
