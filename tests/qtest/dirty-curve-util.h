@@ -56,5 +56,10 @@ void assert_qmp_error(QTestState *qts, const char *command,
 /* Wait for a migration to complete; return query-migrate's answer */
 QDict *wait_migration_done(QTestState *qts);
 bool kvm_usable(void);
+/*
+ * Whether the host's KVM keeps its dirty rings: not PVM's, unless
+ * QEMU_TEST_FLAKY_TESTS asks for the tests anyway.
+ */
+bool kvm_dirty_ring_trusted(void);
 
 #endif

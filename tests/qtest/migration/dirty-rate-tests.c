@@ -132,14 +132,7 @@ void migration_test_add_dirty_rate(MigrationTestEnv *env)
                        test_migration_then_sampling);
     migration_test_add("/migration/dirty-rate/migration-then-dirty-bitmap",
                        test_migration_then_bitmap);
-    /*
-     * Some hosts' KVM let a vCPU's dirty ring overflow (the kernel warns
-     * in kvm_dirty_ring_push() that the ring "should never get full")
-     * and lose what it overwrote: there any dirty-ring migration leaves
-     * stale pages, with or without a measurement.  Run it where asked to.
-     */
-    if (env->has_kvm && env->has_dirty_ring &&
-        getenv("QEMU_TEST_FLAKY_TESTS")) {
+    if (env->has_kvm && env->has_dirty_ring && kvm_dirty_ring_trusted()) {
         migration_test_add("/migration/dirty-rate/migration-then-dirty-ring",
                            test_migration_then_ring);
     }
