@@ -68,7 +68,7 @@ static void during_measurement(const char *extra,
  * Wait until a dirty-ring measurement has taken its first count of each
  * vCPU's dirty pages: its thread (named with debug-threads=on) sleeps
  * until the second, and that is the only sleep in it.  Return false if
- * /proc does not tell.
+ * /proc does not tell.  The measurement must still be running meanwhile.
  */
 static bool wait_ring_counted(QTestState *qts)
 {
@@ -78,8 +78,11 @@ static bool wait_ring_counted(QTestState *qts)
 
     for (;;) {
         g_autoptr(GDir) dir = g_dir_open(tasks, 0, NULL);
+        QDict *info = query_dirty_rate(qts);
         const char *tid;
 
+        g_assert_cmpstr(qdict_get_str(info, "status"), ==, "measuring");
+        qobject_unref(info);
         g_assert_nonnull(dir);
         while ((tid = g_dir_read_name(dir))) {
             g_autofree char *comm_path = g_strdup_printf("%s/%s/comm",
