@@ -81,14 +81,19 @@ void guest_wait_running(Guest *g)
     }
 }
 
-bool guest_uses_kvm(Guest *g)
+bool guest_skip_without_kvm(Guest *g)
 {
     QDict *kvm = qtest_qmp_assert_success_ref(g->qts,
                                               "{'execute': 'query-kvm'}");
     bool enabled = qdict_get_bool(kvm, "enabled");
 
     qobject_unref(kvm);
-    return enabled;
+    if (enabled) {
+        return false;
+    }
+    g_test_skip("KVM could not start: /dev/kvm is there but unusable");
+    guest_stop(g);
+    return true;
 }
 
 uint64_t get_u64(QDict *d, const char *key)

@@ -33,8 +33,12 @@ void guest_start_incoming(Guest *g, const Guest *src, const char *accel,
 void guest_stop(Guest *g);
 /* Wait until the boot block runs: it printed its first pass */
 void guest_wait_running(Guest *g);
-/* Whether the guest really runs under KVM, not another accelerator */
-bool guest_uses_kvm(Guest *g);
+/*
+ * A guest started for KVM that runs under another accelerator (a
+ * /dev/kvm that cannot start a guest): skip the test, stop the guest,
+ * and return true.
+ */
+bool guest_skip_without_kvm(Guest *g);
 
 uint64_t get_u64(QDict *d, const char *key);
 /* query-dirty-rate, with times in milliseconds */
