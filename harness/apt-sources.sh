@@ -5,21 +5,14 @@
 #
 # The entries reuse the URI of the machine's own Debian apt source, so no
 # mirror host is ever written down here.  Idempotent: run it as often as
-# you like.
+# you like.  With --uri, it only prints that URI.
+#
+# A reader that stops early (grep -q, head, awk's exit) must not read a
+# pipe here: the writer dies of SIGPIPE, and pipefail makes that a failure.
 
 set -euo pipefail
 
 LIST=/etc/apt/sources.list.d/qemu-estimate.sources
-
-have_entries() {
-    apt-get indextargets --format '$(IDENTIFIER) $(RELEASE)' 2>/dev/null |
-        grep -q "^$1 $2\$"
-}
-
-if have_entries Sources bookworm && have_entries Packages bookworm-backports &&
-   have_entries Sources bookworm-backports; then
-    exit 0
-fi
 
 # The first URI that serves the plain "bookworm" suite, from deb822 files
 # or from one-line sources.list entries.
@@ -43,13 +36,34 @@ find_uri() {
                  if (s == "bookworm") print u }'
 }
 
-uri=$(find_uri | head -n 1)
-if [ -z "$uri" ]; then
-    echo "error: no Debian 'bookworm' apt source found to reuse;" \
-         "add one, or set QEMU_SRC and install the build dependencies by hand" >&2
-    exit 1
+# Prints the URI that find_uri found first, or fails.
+reuse_uri() {
+    local uris
+    mapfile -t uris < <(find_uri)
+    if [ -z "${uris[0]:-}" ]; then
+        echo "error: no Debian 'bookworm' apt source found to reuse;" \
+             "add one, or set QEMU_SRC and install the build dependencies by hand" >&2
+        return 1
+    fi
+    echo "${uris[0]}"
+}
+
+if [ "${1:-}" = --uri ]; then
+    reuse_uri
+    exit
 fi
 
+targets=$(apt-get indextargets --format '$(IDENTIFIER) $(RELEASE)' 2>/dev/null || true)
+have_entries() {
+    grep -qx "$1 $2" <<<"$targets"
+}
+
+if have_entries Sources bookworm && have_entries Packages bookworm-backports &&
+   have_entries Sources bookworm-backports; then
+    exit 0
+fi
+
+uri=$(reuse_uri)
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 cat > "$LIST" <<EOS
 # Written by harness/apt-sources.sh (QEMU migration estimate build):

@@ -80,9 +80,10 @@ import_pristine() {
 # Check the overlay against the series before touching anything.
 mapfile -t overlay < <(overlay_files "$repo")
 mapfile -t entries < <(series_entries "$repo")
-declare -A claimed=()
+declare -A claimed=() listed=()
 for e in "${entries[@]}"; do
     read -r patch files <<<"$e"
+    listed[$patch]=1
     [ -f "$repo/patches/$patch" ] || die "patches/series names $patch, which does not exist"
     for f in $files; do
         [ -z "${claimed[$f]:-}" ] || die "$f is claimed twice in patches/series"
@@ -96,7 +97,7 @@ for f in "${overlay[@]}"; do
 done
 for p in "$repo"/patches/*.patch; do
     [ -e "$p" ] || continue
-    printf '%s\n' "${entries[@]}" | grep -q "^$(basename "$p")\b" ||
+    [ -n "${listed[$(basename "$p")]:-}" ] ||
         die "patches/$(basename "$p") is not listed in patches/series"
 done
 

@@ -19,8 +19,8 @@ shift 4
 # The newest cloud kernel the machine's apt sources offer.
 kdir=$(dirname "$obj")/bench/kernel
 mkdir -p "$kdir"
-pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-      awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+depends=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null || true)
+pkg=$(awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }' <<<"$depends")
 [ -n "$pkg" ] || { echo "bench: no linux-image-cloud-amd64 in the apt sources" >&2; exit 1; }
 kernel=$kdir/vmlinuz-${pkg#linux-image-}
 if [ ! -f "$kernel" ]; then

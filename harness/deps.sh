@@ -33,8 +33,8 @@ fi
 missing() {
     local p
     for p in "$@"; do
-        dpkg-query -W -f '${db:Status-Status}\n' "$p" 2>/dev/null |
-            grep -qx installed || echo "$p"
+        [ "$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null)" = installed ] ||
+            echo "$p"
     done
 }
 

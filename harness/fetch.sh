@@ -8,7 +8,8 @@
 
 set -euo pipefail
 
-. "$(dirname "$0")/pin.sh"
+here=$(dirname "$0")
+. "$here/pin.sh"
 
 dest=$1
 tarball=$dest/$QEMU_ORIG
@@ -23,29 +24,38 @@ if [ -f "$tarball" ] && verify; then
 fi
 rm -f "$tarball"
 
-"$(dirname "$0")/apt-sources.sh"
+"$here/apt-sources.sh"
 
 # Any source version of the package whose orig tarball is the pinned one.
-version=$(apt-cache showsrc qemu 2>/dev/null |
-          awk -v orig="$QEMU_ORIG" '/^Version:/ { v = $2 } $NF == orig { print v; exit }')
-if [ -z "$version" ]; then
-    cat >&2 <<EOM
-error: apt knows no qemu source package built from $QEMU_ORIG.
-  Run 'apt-get update' (harness/apt-sources.sh adds the deb-src entries),
-  or point QEMU_SRC at an unpacked QEMU $QEMU_VERSION tree or git checkout:
-      make QEMU_SRC=/path/to/qemu-$QEMU_VERSION check
-EOM
-    exit 1
+# apt-cache's answer is read whole first: awk's early exit would kill it
+# with SIGPIPE, and pipefail would make that fatal.
+sources=$(apt-cache showsrc qemu 2>/dev/null || true)
+version=$(awk -v orig="$QEMU_ORIG" '/^Version:/ { v = $2 } $NF == orig { print v; exit }' \
+          <<<"$sources")
+if [ -n "$version" ]; then
+    echo "fetch: qemu=$version from apt"
+    (cd "$dest" && apt-get source --download-only -q "qemu=$version") || true
+    # apt-get source running as root drops privileges to _apt and leaves
+    # partial files behind; only the orig tarball is needed.
+    rm -f "$dest"/qemu_*.dsc "$dest"/qemu_*.debian.tar.*
 fi
 
-echo "fetch: qemu=$version from apt"
-(cd "$dest" && apt-get source --download-only -q "qemu=$version") || true
-# apt-get source running as root drops privileges to _apt and leaves
-# partial files behind; only the orig tarball is needed.
-rm -f "$dest"/qemu_*.dsc "$dest"/qemu_*.debian.tar.*
+# Once no suite apt reads lists the pinned version, the archive's pool
+# may still hold the tarball (for another release's suites); apt fetches
+# it by name from the machine's own mirror and checks its hash.
+if [ ! -f "$tarball" ]; then
+    uri=$("$here/apt-sources.sh" --uri)
+    echo "fetch: $QEMU_ORIG from $uri's pool"
+    /usr/lib/apt/apt-helper download-file "$uri/pool/main/q/qemu/$QEMU_ORIG" \
+        "$tarball" "SHA256:$QEMU_ORIG_SHA256" || rm -f "$tarball"
+fi
 
 if [ ! -f "$tarball" ]; then
-    echo "error: apt did not download $QEMU_ORIG; set QEMU_SRC to an unpacked QEMU $QEMU_VERSION tree" >&2
+    cat >&2 <<EOM
+error: neither apt nor the archive's pool gave $QEMU_ORIG.
+  Point QEMU_SRC at an unpacked QEMU $QEMU_VERSION tree or git checkout:
+      make QEMU_SRC=/path/to/qemu-$QEMU_VERSION check
+EOM
     exit 1
 fi
 if ! verify; then

@@ -145,7 +145,43 @@ printf "$SERIES"'0003-gone.patch\n' > "$repo/patches/series"
 expect_fail "series naming a missing patch is refused" "0003-gone.patch, which does not exist" assemble
 
 printf "$SERIES" > "$repo/patches/series"
+cp "$work/good.patch" "$repo/patches/0009-stray.patch"
+expect_fail "patch missing from the series is refused" "0009-stray.patch is not listed" assemble
+rm "$repo/patches/0009-stray.patch"
+
 check "good series assembles again" assemble
+
+# fetch.sh, against fake apt commands and a file:// mirror, with a copy
+# of the harness pinned to a fake tarball.
+fh=$work/fetch-harness
+cp -r "$H" "$fh"
+printf 'fake qemu source\n' > "$work/orig.tar.xz"
+cat > "$fh/pin.sh" <<EOS
+QEMU_VERSION=$QEMU_VERSION
+QEMU_ORIG=qemu_fake.orig.tar.xz
+QEMU_ORIG_SHA256=$(sha256sum < "$work/orig.tar.xz" | cut -d' ' -f1)
+EOS
+printf '#!/bin/sh\n[ "$1" != --uri ] || echo "file://%s/mirror"\n' "$work" > "$fh/apt-sources.sh"
+mkdir -p "$work/bin" "$work/mirror/pool/main/q/qemu"
+# apt-cache: the matching source first, then far more than a pipe holds.
+cat > "$work/bin/apt-cache" <<EOS
+#!/bin/bash
+[ -z "\${FAKE_MATCH:-}" ] || printf 'Package: qemu\nVersion: 1:fake\nFiles:\n 0 1 qemu_fake.orig.tar.xz\n\n'
+for i in \$(seq 20000); do printf 'Package: qemu\nVersion: 1:%d\nFiles:\n 0 1 qemu_%d.orig.tar.xz\n\n' \$i \$i; done
+EOS
+printf '#!/bin/sh\ncp "%s/orig.tar.xz" qemu_fake.orig.tar.xz\n' "$work" > "$work/bin/apt-get"
+chmod +x "$work/bin/"* "$fh/apt-sources.sh"
+# fetch [VAR=VALUE...]: fetch.sh into an empty cache gives the tarball
+fetch() {
+    rm -rf "$work/dl"
+    env PATH="$work/bin:$PATH" "$@" "$fh/fetch.sh" "$work/dl" &&
+        cmp "$work/dl/qemu_fake.orig.tar.xz" "$work/orig.tar.xz"
+}
+check "fetch reads apt-cache's whole answer" fetch FAKE_MATCH=1
+cp "$work/orig.tar.xz" "$work/mirror/pool/main/q/qemu/qemu_fake.orig.tar.xz"
+check "fetch falls back to the mirror's pool" fetch
+printf 'tampered\n' > "$work/mirror/pool/main/q/qemu/qemu_fake.orig.tar.xz"
+expect_fail "fetch refuses a tarball with the wrong hash" "neither apt nor the archive's pool gave" fetch
 
 echo "1..$n"
 [ "$failed" = 0 ] || { echo "# log: $(cat "$work/log")" | head -50; }
