@@ -151,10 +151,11 @@ rm "$repo/patches/0009-stray.patch"
 
 check "good series assembles again" assemble
 
-# fetch.sh, against fake apt commands and a file:// mirror, with a copy
-# of the harness pinned to a fake tarball.
+# fetch.sh, against fake apt commands and a file:// mirror: a copy of it
+# beside a pin to a fake tarball and a stand-in apt-sources.sh.
 fh=$work/fetch-harness
-cp -r "$H" "$fh"
+mkdir "$fh"
+cp "$H/fetch.sh" "$fh/"
 printf 'fake qemu source\n' > "$work/orig.tar.xz"
 cat > "$fh/pin.sh" <<EOS
 QEMU_VERSION=$QEMU_VERSION
