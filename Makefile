@@ -1,8 +1,8 @@
-# Build QEMU 10.0.2 with this project's migration estimate, test it, and
+# Build the pinned QEMU release (harness/pin.sh) with this project's migration estimate, test it, and
 # export it as a patch series.  See README.md.
 
 BUILD    ?= $(CURDIR)/build
-# An unpacked QEMU 10.0.2 tree or git checkout to use instead of Debian's
+# An unpacked tree of the pinned QEMU release or git checkout to use instead of Debian's
 # source package.
 QEMU_SRC ?=
 # Signed-off-by line for the exported patches (see README.md).
@@ -10,8 +10,9 @@ SIGNOFF  ?=
 
 TREE   := $(BUILD)/qemu
 OBJ    := $(BUILD)/obj
-SOURCE := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/dl/qemu_10.0.2+ds.orig.tar.xz)
 H      := $(CURDIR)/harness
+QEMU_ORIG := $(shell . $(H)/pin.sh && echo $$QEMU_ORIG)
+SOURCE := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/dl/$(QEMU_ORIG))
 
 # What `make build` compiles: the emulator and the tests `make check` runs.
 TARGETS := qemu-system-x86_64 \

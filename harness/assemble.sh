@@ -7,7 +7,7 @@
 #   REPO    this project's checkout (new files, patches/series, patches/*.patch)
 #   SOURCE  the upstream orig tarball, or an unpacked tree / git checkout
 #   TREE    where the assembled tree lives; it is a git repository whose
-#           tag v10.0.2 is the pristine import and whose later commits are
+#           tag v$QEMU_VERSION is the pristine import and whose later commits are
 #           exactly the exported series
 #
 # The tree is replayed from the pristine import whenever patches/ or the
@@ -151,7 +151,7 @@ if [ "$(cat "$tree/.git/assembled-key" 2>/dev/null)" != "$key" ]; then
         fi
         for f in $files; do
             mkdir -p "$tree/$(dirname "$f")"
-            cp -p "$repo/$f" "$tree/$f"
+            cp "$repo/$f" "$tree/$f"
             git_tree add -f "$f"
         done
         if [ -n "$files" ]; then
@@ -162,11 +162,13 @@ if [ "$(cat "$tree/.git/assembled-key" 2>/dev/null)" != "$key" ]; then
     echo "$key" > "$tree/.git/assembled-key"
 else
     # Same series: bring edited new files over, leaving the rest alone so
-    # that only what changed is rebuilt.
+    # that only what changed is rebuilt.  The copy gets the time of the
+    # copy, not the edit's: an edit made while the last build ran is older
+    # than that build's objects, and ninja would skip it.
     for f in "${overlay[@]}"; do
         if ! cmp -s "$repo/$f" "$tree/$f"; then
             mkdir -p "$tree/$(dirname "$f")"
-            cp -p "$repo/$f" "$tree/$f"
+            cp "$repo/$f" "$tree/$f"
             echo "assemble: updated $f"
         fi
     done

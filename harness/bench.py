@@ -168,7 +168,8 @@ class Bench:
                 'deadline': DEADLINE_S * 1000,
                 'link-bandwidth': setup['link-bandwidth']})
             record['estimate-wall-ms'] = (time.monotonic() - t) * 1000
-            record['estimate'] = next(c for c in est['estimates']
+            row = est['bandwidths'][0]
+            record['estimate'] = next(c for c in row['estimates']
                                       if c.get('downtime-limit') == dt)
             info = self.migrate(src, accel, scenario,
                                 {'max-bandwidth': bw, 'downtime-limit': dt},

@@ -191,6 +191,8 @@ def main():
              f'CPUs, Debian 12; accelerator: **{setup["accel"].upper()}**; '
              f'date: {setup["date"]}; guest kernel: {setup["kernel"]} '
              '(Debian cloud kernel) with tests/migration-stress as /init.\n')
+    w.append('Other measurements and host observations behind the upstream '
+             'docs: [lab-notes.md](lab-notes.md).\n')
     w.append(f'Each run boots a guest, lets its workload run '
              f'{WARMUP_S} s, measures it with `calc-dirty-rate` '
              f'(page-sampling, calc-time {CALC_TIME_S} s, '
@@ -332,7 +334,9 @@ def main():
                     s += f' ({pct(e["err"])})'
                 return f'**{s}**' if e['bad'] else s
 
-            syncs = (f'{est["iterations"] if est["converges"] else "-"}/'
+            # runs recorded before the series' final QAPI say 'iterations'
+            pred_syncs = est.get('dirty-sync-count', est.get('iterations'))
+            syncs = (f'{pred_syncs if est["converges"] else "-"}/'
                      f'{a["ram"]["dirty-sync-count"]}')
             dt = (f'{est["downtime"] if est["converges"] else "-"}/'
                   f'{a["downtime"] if r["converged"] else "-"}')

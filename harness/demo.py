@@ -34,7 +34,8 @@ def boot(args):
 
 def pick_cell(estimate):
     """The converging cell with the lowest bandwidth: the longest migration."""
-    cells = [c for c in estimate['estimates']
+    cells = [dict(c, bandwidth=row['bandwidth'])
+             for row in estimate['bandwidths'] for c in row['estimates']
              if c['converges'] and 'downtime-limit' in c]
     return min(cells, key=lambda c: (c['bandwidth'], c['downtime-limit']))
 
@@ -86,7 +87,7 @@ def main():
                 ('live phase (ms)', cell['total-time'] - cell['downtime'],
                  info['total-time'] - info['downtime']),
                 ('downtime (ms)', cell['downtime'], info['downtime']),
-                ('dirty syncs', cell['iterations'], ram['dirty-sync-count']),
+                ('dirty syncs', cell['dirty-sync-count'], ram['dirty-sync-count']),
                 ('bytes sent', cell['transferred'], ram['transferred'])]
         print(f'{"":18}{"predicted":>14}{"actual":>14}{"error":>9}')
         for name, want, got in rows:

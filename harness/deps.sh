@@ -11,6 +11,9 @@ PACKAGES=(
     libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev python3-venv
     # x86 firmware: the +ds tarball ships none
     seabios ipxe-qemu qemu-system-data
+    # 10.2 builds its few device trees from source when dtc is there (the
+    # +ds tarball has no .dtb), and cannot configure without them
+    device-tree-compiler
     # the exported series is checked with scripts/checkpatch.pl
     perl
     # the fuzz target over the pre-copy model: libFuzzer, ASan, UBSan

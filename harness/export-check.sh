@@ -23,6 +23,8 @@ for p in "$out"/*.patch; do
     case "$p" in */0000-cover-letter.patch) continue ;; esac
     (cd "$tree" && ./scripts/checkpatch.pl --no-color "$p") > "$p.checkpatch" 2>&1
     status=$?
+    # a warning fails too: the series goes out with none
+    grep -q '^total: 0 errors, 0 warnings' "$p.checkpatch" || status=1
     sed 's/^/# /' "$p.checkpatch" | grep -E '^# (ERROR|WARNING|total)'
     result "$status" "checkpatch $(basename "$p")"
 done

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Write the series as git format-patch files against v10.0.2, then prove
+# Write the series as git format-patch files against the pinned release,
+# then prove
 # that 'git am' of it onto the pristine release gives exactly the tree the
 # build uses.
 #
@@ -11,6 +12,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/pin.sh"
+. "$here/overlay.sh"
 
 repo=$(cd "$1" && pwd)
 source=$2
@@ -57,8 +59,21 @@ d
 }" "$out"/0000-cover-letter.patch
     rm "$out/.blurb"
 fi
+# Patches that patches/standalone names go to their own maintainers too,
+# each as a patch of its own in standalone/.
+if [ -f "$repo/patches/standalone" ]; then
+    i=0
+    while read -r patch _; do
+        i=$((i + 1))
+        grep -qx "$patch" "$repo/patches/standalone" || continue
+        c=$(git -C "$scratch" rev-list --reverse "$base..HEAD" | sed -n "${i}p")
+        git -C "$scratch" format-patch -q -o "$out/standalone" --no-signature \
+            --zero-commit -O "$scratch/scripts/git.orderfile" -1 "$c"
+    done < <(series_entries "$repo")
+fi
 if [ -n "$signoff" ]; then
-    sed -i "s|^$PLACEHOLDER\$|Signed-off-by: $signoff|" "$out"/*.patch
+    sed -i "s|^$PLACEHOLDER\$|Signed-off-by: $signoff|" "$out"/*.patch \
+        $(find "$out" -path "$out/standalone/*.patch")
 fi
 
 # git am onto pristine must land on the very tree the build uses: the

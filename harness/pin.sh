@@ -1,5 +1,5 @@
 # The pinned upstream release; sourced by the other harness scripts.
 # shellcheck shell=bash
-QEMU_VERSION=10.0.2
+QEMU_VERSION=10.2.2
 QEMU_ORIG=qemu_${QEMU_VERSION}+ds.orig.tar.xz
-QEMU_ORIG_SHA256=0901da33844a331bf8b3602b9c1fbd178e60b737c8e3ade678255bd090c9b9f1
+QEMU_ORIG_SHA256=be05230fe47a6937cd29f28f562932c8125f9c93c2a82c625198f7a4aa601dfb

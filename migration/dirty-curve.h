@@ -26,6 +26,17 @@ typedef struct DirtyCurveReading {
     uint64_t dirty_pages;
 } DirtyCurveReading;
 
+/* The dirty page curve of a finished measurement, as an estimate takes it */
+typedef struct DirtyCurve {
+    DirtyCurveReading readings[DIRTY_CURVE_MAX_READINGS];
+    size_t nr_readings;         /* at least 1 */
+    uint64_t total_pages;       /* pages that migration transfers */
+    uint64_t sampled_pages;     /* pages hashed */
+    uint64_t zero_pages;        /* of total_pages, estimated all zero */
+    uint64_t page_size;         /* bytes per page */
+    bool exact;                 /* readings count every page (dirty-bitmap) */
+} DirtyCurve;
+
 /**
  * dirty_curve_schedule: When a measurement takes its readings
  *

@@ -81,8 +81,11 @@ static void test_stopped(const void *opaque)
     guest_start(&g, "tcg", false);
     info = measure(g.qts, 1000, mode);
     check_readings(info, 1000);
-    /* 125, 250, 375, 500 and 750 ms, then calc-time */
-    g_assert_cmpuint(nr_readings(info), ==, 6);
+    /*
+     * 125, 250, 375, 500 and 750 ms, then calc-time; a reading that falls
+     * due while the one before is still being taken is skipped
+     */
+    g_assert_cmpuint(nr_readings(info), <=, 6);
     for (i = 0; i < nr_readings(info); i++) {
         g_assert_cmpuint(reading(info, i, NULL), ==, 0);
     }

@@ -12,7 +12,9 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qobject/qjson.h"
 #include "qobject/qlist.h"
+#include "qapi/error.h"
 #include "dirty-curve-util.h"
 
 #define MB_PER_S(n)     ((uint64_t)(n) * 1000 * 1000)
@@ -28,17 +30,41 @@ static QDict *estimate(QTestState *qts, uint64_t bandwidth,
         "{'execute': 'query-migration-estimate', 'arguments': {"
         " 'bandwidths': [%" PRIu64 "], 'downtime-limits': [%" PRIu64 "]}}",
         bandwidth, downtime_limit);
-    QList *cells = qdict_get_qlist(info, "estimates");
-    QDict *cell;
+    QList *rows = qdict_get_qlist(info, "bandwidths");
+    QDict *row, *cell;
+    QList *cells;
 
+    g_assert_cmpuint(qlist_size(rows), ==, 1);
+    row = qobject_to(QDict, qlist_peek(rows));
+    g_assert_cmpuint(get_u64(row, "bandwidth"), ==, bandwidth);
     /* the cell asked for, and the one without downtime-limit */
+    cells = qdict_get_qlist(row, "estimates");
     g_assert_cmpuint(qlist_size(cells), ==, 2);
     cell = qobject_to(QDict, qlist_peek(cells));
-    g_assert_cmpuint(get_u64(cell, "bandwidth"), ==, bandwidth);
     g_assert_cmpuint(get_u64(cell, "downtime-limit"), ==, downtime_limit);
     qobject_ref(cell);
     qobject_unref(info);
     return cell;
+}
+
+/* The bandwidths of the rows of query-migration-estimate's default grid */
+static GArray *default_bandwidths(QTestState *qts, const char *args)
+{
+    QObject *arguments = qobject_from_json(args, &error_abort);
+    QDict *info = qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'query-migration-estimate', 'arguments': %p}",
+        arguments);
+    GArray *bandwidths = g_array_new(false, false, sizeof(uint64_t));
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "bandwidths"), e) {
+        uint64_t bw = get_u64(qobject_to(QDict, qlist_entry_obj(e)),
+                              "bandwidth");
+
+        g_array_append_val(bandwidths, bw);
+    }
+    qobject_unref(info);
+    return bandwidths;
 }
 
 static void test_unmeasured(void)
@@ -136,7 +162,7 @@ static void test_arguments(void)
     guest_stop(&g);
 }
 
-/* The default grid, its measurement summary, and HMP's table */
+/* The default grid, and HMP's table */
 static void test_default_grid(void)
 {
     /* 8 standard bandwidths and the default max-bandwidth, 128 MiB/s */
@@ -144,10 +170,9 @@ static void test_default_grid(void)
     /* 5 standard limits and the default downtime-limit, 300 ms */
     const size_t nr_limits = 6;
     Guest g;
-    QDict *info, *m;
-    QListEntry *e;
+    QDict *info;
+    QListEntry *r, *c;
     g_autofree char *out = NULL;
-    size_t i = 0;
 
     guest_start(&g, "tcg", true);
     guest_wait_running(&g);
@@ -155,31 +180,35 @@ static void test_default_grid(void)
     info = qtest_qmp_assert_success_ref(g.qts,
         "{'execute': 'query-migration-estimate'}");
 
-    m = qdict_get_qdict(info, "measurement");
-    g_assert_cmpstr(qdict_get_str(m, "mode"), ==, "page-sampling");
-    g_assert_cmpuint(get_u64(m, "calc-time"), >=, 1000);
-    g_assert_cmpuint(get_u64(m, "page-size"), ==, PAGE_SIZE);
-    g_assert_cmpuint(qlist_size(qdict_get_qlist(m, "readings")), ==, 6);
     g_assert_cmpuint(get_u64(info, "deadline"), ==, 3600 * 1000);
     g_assert_false(qdict_haskey(info, "link-bandwidth"));
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "bandwidths")), ==,
+                     nr_bandwidths);
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "bandwidths"), r) {
+        QDict *row = qobject_to(QDict, qlist_entry_obj(r));
+        QList *cells = qdict_get_qlist(row, "estimates");
+        size_t i = 0;
 
-    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "estimates")), ==,
-                     nr_bandwidths * (nr_limits + 1));
-    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "estimates"), e) {
-        QDict *cell = qobject_to(QDict, qlist_entry_obj(e));
-        bool converges = qdict_get_bool(cell, "converges");
+        g_assert_cmpuint(qlist_size(cells), ==, nr_limits + 1);
+        QLIST_FOREACH_ENTRY(cells, c) {
+            QDict *cell = qobject_to(QDict, qlist_entry_obj(c));
+            bool converges = qdict_get_bool(cell, "converges");
 
-        /* each bandwidth ends with the estimate without limit */
-        g_assert_cmpint(qdict_haskey(cell, "downtime-limit"), ==,
-                        i++ % (nr_limits + 1) != nr_limits);
-        g_assert_cmpint(qdict_haskey(cell, "total-time"), ==, converges);
-        g_assert_cmpint(qdict_haskey(cell, "downtime"), ==, converges);
-        g_assert_cmpint(qdict_haskey(cell, "iterations"), ==, converges);
-        g_assert_cmpint(qdict_haskey(cell, "transferred"), ==, converges);
-        if (converges) {
-            g_assert_cmpuint(get_u64(cell, "total-time"), >=,
-                             get_u64(cell, "downtime"));
-            g_assert_cmpuint(get_u64(cell, "iterations"), >=, 3);
+            /* each bandwidth ends with the estimate without limit */
+            g_assert_cmpint(qdict_haskey(cell, "downtime-limit"), ==,
+                            i++ != nr_limits);
+            g_assert_cmpint(qdict_haskey(cell, "total-time"), ==, converges);
+            g_assert_cmpint(qdict_haskey(cell, "downtime"), ==, converges);
+            g_assert_cmpint(qdict_haskey(cell, "dirty-sync-count"), ==,
+                            converges);
+            g_assert_cmpint(qdict_haskey(cell, "transferred"), ==,
+                            converges);
+            if (converges) {
+                g_assert_cmpuint(get_u64(cell, "total-time"), >=,
+                                 get_u64(cell, "downtime"));
+                /* the first sync, at least one in the loop, the last */
+                g_assert_cmpuint(get_u64(cell, "dirty-sync-count"), >=, 3);
+            }
         }
     }
     g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "min-bandwidth")), ==,
@@ -197,9 +226,85 @@ static void test_default_grid(void)
 }
 
 /*
+ * A max-bandwidth that sets no limit, 0 in QEMU or libvirt's INT64_MAX
+ * rounded to MiB, has no row of its own in the default grid unless the
+ * link's speed is known; a limit equal to a standard one shows once.
+ */
+static void test_unlimited_bandwidth(void)
+{
+    static const uint64_t unlimited[] = { 0, 9223372036853727232ULL };
+    const uint64_t link = MB_PER_S(1000);
+    Guest g;
+    g_autoptr(GArray) bw = NULL;
+    size_t i, j;
+
+    guest_start(&g, "tcg", true);
+    guest_wait_running(&g);
+    qobject_unref(measure(g.qts, 1000, "page-sampling"));
+
+    for (i = 0; i < ARRAY_SIZE(unlimited); i++) {
+        g_autofree char *out = NULL;
+
+        qtest_qmp_assert_success(g.qts,
+            "{'execute': 'migrate-set-parameters',"
+            " 'arguments': {'max-bandwidth': %" PRIu64 "}}", unlimited[i]);
+
+        /* the 8 standard rows, none of them 0 bit/s or beyond 1 Pbit/s */
+        g_clear_pointer(&bw, g_array_unref);
+        bw = default_bandwidths(g.qts, "{}");
+        g_assert_cmpuint(bw->len, ==, 8);
+        for (j = 0; j < bw->len; j++) {
+            g_assert_cmpuint(g_array_index(bw, uint64_t, j), >=,
+                             MB_PER_S(12.5));
+            g_assert_cmpuint(g_array_index(bw, uint64_t, j), <=,
+                             GBIT_PER_S(40));
+        }
+        out = qtest_hmp(g.qts, "info migrate_estimate");
+        g_assert_null(strstr(out, " bit/s"));
+        g_assert_null(strstr(out, "Tbit/s"));
+
+        /* with the link's speed known, the pages go at that speed */
+        g_clear_pointer(&bw, g_array_unref);
+        bw = default_bandwidths(g.qts,
+                                "{'link-bandwidth': 312500000, "
+                                "'downtime-limits': [300]}");
+        g_assert_cmpuint(bw->len, ==, 8);
+        g_clear_pointer(&bw, g_array_unref);
+        bw = default_bandwidths(g.qts,
+                                "{'link-bandwidth': 1000000000, "
+                                "'downtime-limits': [300]}");
+        g_assert_cmpuint(bw->len, ==, 9);
+        g_assert_cmpuint(g_array_index(bw, uint64_t, 5), ==, link);
+    }
+
+    /* avail-switchover-bandwidth tells the link's speed too */
+    qtest_qmp_assert_success(g.qts,
+        "{'execute': 'migrate-set-parameters',"
+        " 'arguments': {'avail-switchover-bandwidth': %" PRIu64 "}}", link);
+    g_clear_pointer(&bw, g_array_unref);
+    bw = default_bandwidths(g.qts, "{}");
+    g_assert_cmpuint(bw->len, ==, 9);
+    g_assert_cmpuint(g_array_index(bw, uint64_t, 5), ==, link);
+
+    /* a limit that is also a standard row shows once */
+    qtest_qmp_assert_success(g.qts,
+        "{'execute': 'migrate-set-parameters',"
+        " 'arguments': {'max-bandwidth': %" PRIu64 "}}", GBIT_PER_S(10));
+    g_clear_pointer(&bw, g_array_unref);
+    bw = default_bandwidths(g.qts, "{}");
+    g_assert_cmpuint(bw->len, ==, 8);
+    for (j = 1; j < bw->len; j++) {
+        g_assert_cmpuint(g_array_index(bw, uint64_t, j - 1), <,
+                         g_array_index(bw, uint64_t, j));
+    }
+    guest_stop(&g);
+}
+
+/*
  * The 99 MiB hot set fits in 1 Tbit/s * 5 s, but never in 100 Mbit/s *
  * 125 ms; the lowest converging bandwidth for 300 ms lies near
- * 99 MiB / 300 ms.  Then a real migration at one cell goes as predicted.
+ * 99 MiB / 300 ms.  Then a real migration at a cell predicted to
+ * converge does converge.
  */
 static void test_verdicts(const void *opaque)
 {
@@ -265,6 +370,8 @@ int main(int argc, char **argv)
     qtest_add_func("/migration-estimate/measuring", test_measuring);
     qtest_add_func("/migration-estimate/arguments", test_arguments);
     qtest_add_func("/migration-estimate/default-grid", test_default_grid);
+    qtest_add_func("/migration-estimate/unlimited-bandwidth",
+                   test_unlimited_bandwidth);
     qtest_add_data_func("/migration-estimate/verdicts/page-sampling",
                         "page-sampling", test_verdicts);
     qtest_add_data_func("/migration-estimate/verdicts/dirty-bitmap",
