@@ -3,32 +3,38 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * The model follows the migration thread of QEMU 10.0 step by step:
+ * The model follows the migration thread of QEMU 10.2 step by step:
  *
  * - migration_thread() calls migration_iteration_run() once per rate
  *   limit window of BUFFER_DELAY ms: migration_rate_limit() sleeps until
  *   the window ends once ram_save_iterate() has sent max-bandwidth *
- *   BUFFER_DELAY bytes, a little more (PRECOPY_RATE_LIMIT_OVERSHOOT).  If the
- *   dirty bitmap runs dry first, ram_save_iterate() returns early and
+ *   BUFFER_DELAY bytes, a little more (PRECOPY_RATE_LIMIT_OVERSHOOT).  If
+ *   the dirty bitmap runs dry first, ram_save_iterate() returns early and
  *   migration_iteration_run() runs again at once, within the window and
- *   with what is left of its budget.  Pages go out in address order, each as an
- *   8-byte header and the page (save_page_header(), save_normal_page()),
- *   zero pages as the header and one byte (save_zero_page()).  The scan
- *   goes on from where it stopped (last_seen_block, last_page): after a
- *   sync it first finishes the first pass, whose zero pages, which in a
- *   guest mostly sit together in memory never used, the model puts last,
- *   and only then reaches the pages dirtied since.  Zero pages
- *   cost next to nothing on the wire, and in a guest they mostly sit
- *   together in memory never used: the model sends them after the pages
- *   with data, and never counts them as dirtied again.
+ *   with what is left of its budget.  Pages go out in address order, each
+ *   as an 8-byte header and the page (save_page_header(),
+ *   save_normal_page()), zero pages as the header and one byte
+ *   (save_zero_page()).  The scan goes on from where it stopped
+ *   (last_seen_block, last_page): after a sync it first finishes the first
+ *   pass, and only then reaches the pages dirtied since.  Zero pages cost
+ *   next to nothing on the wire, and in a guest they mostly sit together
+ *   in memory never used: the model sends them at the end of the first
+ *   pass, and never counts them as dirtied again.
  *
  * - migration_iteration_run() compares the pages still dirty, zero or
- *   not, with threshold_size.  Only below it does it sync the dirty bitmap
- *   (qemu_savevm_state_pending_exact(), ram_state_pending_exact()), and
- *   only if still below it after the sync does it switch over.
- *   migration_update_counters() sets threshold_size to downtime-limit
- *   times the bandwidth of the last window, or avail-switchover-bandwidth
- *   when set; it stays 0 for the first window.
+ *   not, at their full size, with threshold_size.  Only below it does it
+ *   sync the dirty bitmap (qemu_savevm_state_pending_exact(),
+ *   ram_state_pending_exact()); then, synced or not, it switches over if
+ *   what is pending is at most threshold_size (migration_iteration_run()
+ *   of 10.1 on; 10.0 wanted it below).  So it switches over without a
+ *   sync when it finds exactly threshold_size pending: with a threshold
+ *   of 0, when the bitmap ran dry.  Any other estimate of exactly
+ *   threshold_size bytes is a coincidence of whole numbers, which the
+ *   model, whose pages are fractional, leaves out: taken as a rule, it
+ *   would let isolated bandwidths converge with a downtime far over the
+ *   limit.  migration_update_counters() sets threshold_size to
+ *   downtime-limit times the bandwidth of the last window, or
+ *   avail-switchover-bandwidth when set; it stays 0 for the first window.
  *
  * - A sync adds the pages dirtied since the previous sync.  Pages still
  *   waiting to be sent absorb re-dirtying: the bitmap after a sync is
@@ -36,8 +42,9 @@
  *   ram_init_bitmaps() starts with every page dirty and counts one sync,
  *   and ram_save_complete() counts another, in the stopped guest.
  *
- * - migration_completion_precopy() lifts the rate limit: the final
- *   stop-and-copy goes at the speed of the link.
+ * - migration_switchover_start(), called by migration_completion_precopy(),
+ *   lifts the rate limit: the final stop-and-copy goes at the speed of the
+ *   link.
  *
  * The guest is described by its dirty page curve D(t), the distinct
  * pages it dirties in any t ms: readings interpolated linearly from
@@ -53,6 +60,13 @@
  * of the bitmap unrelated to how hot they are, since pages go out in
  * address order.  Whatever the overlaps, the pages dirtied since some
  * time and still waiting are at most D(now - that time).
+ *
+ * The code: a PrecopySim holds the migration, and precopy_estimate()
+ * runs it as migration_thread() does, a round at a time: sim_send_round()
+ * up to the check that ends the round, sim_switchover_ready() for the
+ * check, then sim_complete(), or the model's own two ways of ending a
+ * migration that does not converge, sim_fast_forward_tail() and
+ * sim_settled().
  */
 
 #include "qemu/osdep.h"
@@ -187,34 +201,45 @@ static double curve_overlap(const Curve *c, double a, double b)
     return MAX(0, curve_at(c, a) + curve_at(c, b) - curve_at(c, a + b));
 }
 
-bool precopy_workload_check(const PrecopyWorkload *w, Error **errp)
+/*
+ * What precopy-estimate.h asks of a workload: NULL if @w has it, else
+ * what it lacks.  precopy_workload_check() reports it to callers with
+ * untrusted input; the model asserts it.
+ */
+static const char *workload_error(const PrecopyWorkload *w)
 {
     size_t i;
 
     if (!w->nr_readings) {
-        error_setg(errp, "the dirty page curve has no readings");
-        return false;
+        return "the dirty page curve has no readings";
     }
     if (!w->page_size || !w->total_pages) {
-        error_setg(errp, "the guest has no pages to migrate");
-        return false;
+        return "the guest has no pages to migrate";
     }
     if (w->zero_pages > w->total_pages) {
-        error_setg(errp, "more zero pages than pages");
-        return false;
+        return "more zero pages than pages";
     }
     for (i = 0; i < w->nr_readings; i++) {
         const DirtyCurveReading *r = &w->readings[i];
 
         if (r->elapsed_ms <= (i ? r[-1].elapsed_ms : 0)) {
-            error_setg(errp, "dirty page curve readings must be taken at "
-                       "increasing times after 0");
-            return false;
+            return "dirty page curve readings must be taken at increasing "
+                   "times after 0";
         }
         if (i && r->dirty_pages < r[-1].dirty_pages) {
-            error_setg(errp, "dirty page curve readings must not decrease");
-            return false;
+            return "dirty page curve readings must not decrease";
         }
+    }
+    return NULL;
+}
+
+bool precopy_workload_check(const PrecopyWorkload *w, Error **errp)
+{
+    const char *why = workload_error(w);
+
+    if (why) {
+        error_setg(errp, "%s", why);
+        return false;
     }
     return true;
 }
@@ -222,9 +247,8 @@ bool precopy_workload_check(const PrecopyWorkload *w, Error **errp)
 /*
  * The pages in the dirty bitmap, in the order ram_find_and_save_block()
  * reaches them from where it stands: what remains of the first pass's
- * pages with data, then its zero pages, which in a guest mostly sit
- * together in memory never used, then the pages dirtied since, which it
- * reaches once it wraps around.
+ * pages with data, then its zero pages, then the pages dirtied since,
+ * which it reaches once it wraps around.
  */
 typedef struct Pending {
     double first;       /* pages with data left of the first pass */
@@ -273,229 +297,320 @@ typedef struct Tail {
     unsigned n;             /* how many of those are filled */
 } Tail;
 
-typedef enum TailJump {
-    TAIL_NONE,          /* not a steady tail (yet) */
-    TAIL_SKIPPED,       /* rounds skipped; the loop goes on */
-    TAIL_NEVER,         /* settles above the threshold */
-    TAIL_DEADLINE,      /* skipped up to the deadline */
-} TailJump;
+/* One simulated migration */
+typedef struct PrecopySim {
+    /* the guest */
+    const PrecopyWorkload *w;
+    Curve c;
+    double page;            /* bytes per page */
 
-static TailJump steady_tail(Tail *t, Pending *q, double windows, double below,
-                            double deadline, double window, double *now,
-                            double *sent, PrecopyEstimate *e)
+    /* the parameters, as the loop uses them */
+    double window;          /* bytes the rate limit lets out per window */
+    double link;            /* bytes per second of the stop-and-copy */
+    double deadline;        /* ms */
+    double threshold;       /* migration.c threshold_size, in bytes */
+    double below;           /* the most whole pages below the threshold */
+
+    /* the migration thread */
+    double now;             /* ms since the migration started */
+    double window_start;    /* the rate limit window under way */
+    double left;            /* bytes that window still lets out */
+    double sent;            /* bytes on the wire */
+    /* the last round's windows, if whole ones (see Tail); else 0 */
+    double round_windows;
+    /* whether it ended with the bitmap empty and threshold_size 0 */
+    bool dry_at_zero;
+
+    /* the dirty bitmap */
+    Pending q;
+    double synced;          /* pages with data the last sync left */
+    double synced_window;   /* ... all dirtied within this many ms */
+    double dirtied_since;   /* the pages in q.dirtied were dirtied after */
+    double last_sync;       /* ms */
+
+    /* how the migration is getting on */
+    double lowest;          /* fewest pages a sync left so far */
+    uint64_t lowest_sync;   /* ... at that sync */
+    Tail tail;
+
+    PrecopyEstimate *e;
+} PrecopySim;
+
+/* migration_thread() and ram_init_bitmaps(): the migration set up */
+static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
+                     const PrecopyParams *p, PrecopyEstimate *e)
 {
+    /* bytes the rate limit lets through per window: migration_rate_set() */
+    double budget = p->bandwidth / 1000.0 * BUFFER_DELAY;
+    double rate;
+
+    *s = (PrecopySim) {
+        .w = w,
+        .page = w->page_size,
+        .deadline = p->deadline_ms,
+        .q = {
+            .first = w->total_pages - w->zero_pages,
+            .zero = w->zero_pages,
+        },
+        .synced_window = INFINITY,
+        .lowest = INFINITY,
+        .e = e,
+    };
+    curve_init(&s->c, w);
+    s->synced = s->q.first;
+    s->window = budget + MIN(budget, PRECOPY_RATE_LIMIT_OVERSHOOT *
+                                     (s->page + PAGE_HEADER_BYTES));
+    s->left = s->window;
+    rate = s->window / BUFFER_DELAY;
+    s->link = p->link_bandwidth ? p->link_bandwidth :
+              p->switchover_bandwidth ? p->switchover_bandwidth :
+              p->bandwidth;
+
+    /* migration_update_counters() */
+    if (p->downtime_limit_ms == PRECOPY_DOWNTIME_UNLIMITED) {
+        s->threshold = INFINITY;
+    } else if (p->switchover_bandwidth) {
+        /* whole bytes per ms, as migration_update_counters() divides */
+        s->threshold = (double)(p->switchover_bandwidth / 1000) *
+                       p->downtime_limit_ms;
+    } else {
+        s->threshold = rate * p->downtime_limit_ms;
+    }
+    s->below = isinf(s->threshold) ? INFINITY :
+               MAX(0, ceil(s->threshold / s->page) - 1);
+
+    *e = (PrecopyEstimate) { .dirty_syncs = 1 };    /* ram_init_bitmaps() */
+}
+
+/*
+ * ram_save_iterate() in the windows of migration_rate_limit(), until the
+ * round ends: when a window starts and migration_iteration_run() finds
+ * less than threshold_size pending, or when ram_save_iterate() runs the
+ * bitmap dry.  Returns false if the deadline comes first.
+ */
+static bool sim_send_round(PrecopySim *s)
+{
+    Pending ahead = s->q;
+    /* to get below the threshold, and to run the bitmap dry */
+    double need = send_pages(s->w, &ahead, INFINITY,
+                             MAX(0, pending_pages(&s->q) - s->below));
+    double all = need + send_pages(s->w, &ahead, INFINITY, INFINITY);
+    /*
+     * migration_iteration_run() looks at the pending pages when a window
+     * starts: the round ends when the next one starts (threshold_size is
+     * 0 during the first window, and a later round starts right after a
+     * check), or @more whole windows past it...
+     */
+    double more = need > s->left ? ceil((need - s->left) / s->window) : 0;
+    double budget = s->left + more * s->window;
+    /* ...or as soon as ram_save_iterate() finds the bitmap empty */
+    bool dry = all <= budget;
+    double end;
+
+    s->round_windows = s->left == s->window && !dry ? more + 1 : 0;
+    /*
+     * With a threshold of 0, migration_iteration_run() finds the empty
+     * bitmap at most threshold_size without an exact sync.  Any other
+     * estimate exactly at threshold_size, a whole number of bytes, is a
+     * coincidence the model's fractional pages cannot tell.
+     */
+    s->dry_at_zero = dry && s->threshold == 0;
+    if (dry) {
+        /* the last window's bytes go at the speed of the link */
+        double start = more ? s->window_start + more * BUFFER_DELAY : s->now;
+        double last = all - (more ? s->left + (more - 1) * s->window : 0);
+
+        end = start + last * 1000.0 / s->link;
+        s->window_start += more * BUFFER_DELAY;
+        s->left = budget - all;
+    } else {
+        end = s->window_start + (more + 1) * BUFFER_DELAY;
+        s->window_start = end;
+        s->left = s->window;
+    }
+
+    if (end > s->deadline) {
+        s->sent += send_pages(s->w, &s->q,
+                              budget * (s->deadline - s->now) / (end - s->now),
+                              INFINITY);
+        s->now = s->deadline;
+        return false;
+    }
+    s->sent += send_pages(s->w, &s->q, MIN(all, budget), INFINITY);
+    s->now = end;
+    return true;
+}
+
+/* migration_bitmap_sync(): add the pages dirtied since the last sync */
+static void sim_sync(PrecopySim *s)
+{
+    Pending *q = &s->q;
+    double data = q->first + q->dirtied;
+    double fresh = curve_at(&s->c, s->now - s->last_sync);
+    double overlap;
+
+    if (!q->dirtied) {
+        /* everything dirtied before the last sync has been sent */
+        s->dirtied_since = s->last_sync;
+    }
+    overlap = s->synced ?
+              data / s->synced * curve_overlap(&s->c, s->synced_window,
+                                               s->now - s->last_sync) : 0;
+    overlap = MIN(overlap, MIN(data, fresh));
+    /*
+     * However they overlap, the pages dirtied since dirtied_since are
+     * no more than D(now - dirtied_since).
+     */
+    q->dirtied = MIN(q->dirtied + fresh - overlap,
+                     MIN(curve_at(&s->c, s->now - s->dirtied_since),
+                         s->w->total_pages - q->zero - q->first));
+    s->synced = q->first + q->dirtied;
+    s->synced_window = curve_time_to(&s->c, s->synced);
+    s->last_sync = s->now;
+    s->e->dirty_syncs++;
+}
+
+/*
+ * migration_iteration_run() at the end of a round: sync if below
+ * threshold_size, then whether to switch over
+ */
+static bool sim_switchover_ready(PrecopySim *s)
+{
+    if (s->dry_at_zero) {
+        return true;            /* no exact sync */
+    }
+    sim_sync(s);                /* ram_state_pending_exact() */
+    return pending_pages(&s->q) * s->page <= s->threshold;
+}
+
+/*
+ * No QEMU counterpart: skip a steady tail (see Tail).  Returns true if
+ * the migration never converges, or the deadline comes within the tail.
+ */
+static bool sim_fast_forward_tail(PrecopySim *s)
+{
+    Tail *t = &s->tail;
+    double windows = s->round_windows;
     double d1, d2, r, limit, rounds;
-    TailJump jump = TAIL_SKIPPED;
+    bool at_deadline = false;
 
     memmove(&t->pages[0], &t->pages[1], 2 * sizeof(t->pages[0]));
     memmove(&t->windows[0], &t->windows[1], 2 * sizeof(t->windows[0]));
-    t->pages[2] = pending_pages(q);
+    t->pages[2] = pending_pages(&s->q);
     t->windows[2] = windows;
     t->n = MIN(t->n + 1, 3);
-    if (t->n < 3 || !windows || q->first || q->zero ||
-        t->windows[0] != windows ||
-        t->windows[1] != windows) {
-        return TAIL_NONE;
+    if (t->n < 3 || !windows || s->q.first || s->q.zero ||
+        t->windows[0] != windows || t->windows[1] != windows) {
+        return false;
     }
     d1 = t->pages[1] - t->pages[0];
     d2 = t->pages[2] - t->pages[1];
     r = d2 / d1;
     if (d1 >= 0 || d2 >= 0 || r <= 0 || r >= 1) {
-        return TAIL_NONE;
+        return false;
     }
     limit = t->pages[2] + d2 * r / (1 - r);
-    if (limit >= below) {
-        return TAIL_NEVER;
+    if (limit >= s->below) {
+        return true;            /* settles above the threshold */
     }
     /* rounds until below the threshold, all but the last */
-    rounds = ceil(log((below - limit) / (t->pages[2] - limit)) / log(r)) - 1;
+    rounds = ceil(log((s->below - limit) / (t->pages[2] - limit)) / log(r)) - 1;
     if (rounds < 2) {
-        return TAIL_NONE;
+        return false;
     }
-    if (*now + rounds * windows * BUFFER_DELAY > deadline) {
-        rounds = floor((deadline - *now) / (windows * BUFFER_DELAY));
-        jump = TAIL_DEADLINE;
+    if (s->now + rounds * windows * BUFFER_DELAY > s->deadline) {
+        rounds = floor((s->deadline - s->now) / (windows * BUFFER_DELAY));
+        at_deadline = true;
     }
-    *now += rounds * windows * BUFFER_DELAY;
-    *sent += rounds * windows * window;
-    e->dirty_syncs += rounds;
-    q->dirtied = limit + (t->pages[2] - limit) * pow(r, rounds);
+    s->now += rounds * windows * BUFFER_DELAY;
+    s->sent += rounds * windows * s->window;
+    s->e->dirty_syncs += rounds;
+    s->q.dirtied = limit + (t->pages[2] - limit) * pow(r, rounds);
     t->n = 0;
-    return jump;
+    if (at_deadline) {
+        return true;
+    }
+    /* the last round skipped ended on a window, with a sync */
+    s->window_start = s->now;
+    s->synced = s->q.dirtied;
+    s->synced_window = curve_time_to(&s->c, s->synced);
+    s->last_sync = s->now;
+    return false;
+}
+
+/*
+ * No QEMU counterpart: whether a migration that does not converge has
+ * settled.  What a sync leaves shrinks round after round until it falls
+ * below the threshold, or settles: then it never ends.  The pages
+ * carried over below the threshold depend on where a round's last window
+ * ends, so the sequence may wobble: it has settled once it has not
+ * improved on its low by PRECOPY_SETTLED_PROGRESS for
+ * PRECOPY_SETTLED_SYNCS syncs.  A migration that creeps towards the
+ * threshold slower than that is on the edge of converging after many
+ * minutes, or never: the model calls it non-converging, and stays short
+ * under the BQL.
+ */
+static bool sim_settled(PrecopySim *s)
+{
+    PrecopyEstimate *e = s->e;
+
+    if (pending_pages(&s->q) < s->lowest * (1 - PRECOPY_SETTLED_PROGRESS)) {
+        s->lowest = pending_pages(&s->q);
+        s->lowest_sync = e->dirty_syncs;
+    }
+    return e->dirty_syncs - s->lowest_sync >= PRECOPY_SETTLED_SYNCS ||
+           e->dirty_syncs >= PRECOPY_MAX_DIRTY_SYNCS;
+}
+
+/*
+ * ram_save_complete(): sync once more, in the stopped guest, and send the
+ * rest with the rate limit lifted
+ */
+static void sim_complete(PrecopySim *s)
+{
+    double rest;
+
+    sim_sync(s);        /* adds nothing right after the exact sync */
+    rest = send_pages(s->w, &s->q, INFINITY, INFINITY);
+    s->e->converges = true;
+    s->e->downtime_ms = round_u64(rest * 1000.0 / s->link);
+    s->sent += rest;
+}
+
+/* migration_completion_end(): the totals */
+static void sim_finish(PrecopySim *s)
+{
+    PrecopyEstimate *e = s->e;
+
+    /* the live phase and the downtime, each rounded, add up exactly */
+    e->total_time_ms = round_u64(s->now);
+    e->total_time_ms += MIN(e->downtime_ms, UINT64_MAX - e->total_time_ms);
+    e->transferred = round_u64(s->sent);
 }
 
 void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
                       PrecopyEstimate *e)
 {
-    const double page = w->page_size;
-    /* bytes the rate limit lets through per window, and per ms */
-    const double budget_bytes = p->bandwidth / 1000.0 * BUFFER_DELAY;
-    const double window = budget_bytes +
-        MIN(budget_bytes, PRECOPY_RATE_LIMIT_OVERSHOOT *
-                          (page + PAGE_HEADER_BYTES));
-    const double rate = window / BUFFER_DELAY;
-    const uint64_t link = p->link_bandwidth ? p->link_bandwidth :
-                          p->switchover_bandwidth ? p->switchover_bandwidth :
-                          p->bandwidth;
-    const double deadline = p->deadline_ms;
-    double threshold;           /* migration.c threshold_size, in bytes */
-    Pending q = {
-        .first = w->total_pages - w->zero_pages,
-        .zero = w->zero_pages,
-    };
-    double synced = q.first;    /* pages with data the last sync left */
-    double synced_window = INFINITY;    /* ... all dirtied within this */
-    double lowest = INFINITY;   /* fewest pages a sync left so far */
-    uint64_t lowest_sync = 0;
-    /* the pages in q.dirtied were all dirtied after this */
-    double dirtied_since = 0;
-    Tail tail = { 0 };
-    double now = 0, last_sync = 0, sent = 0;
-    /* the rate limit window under way, and the bytes it still lets out */
-    double window_start = 0, left = window;
-    Curve c;
+    PrecopySim s;
 
-    curve_init(&c, w);
-    *e = (PrecopyEstimate) { .dirty_syncs = 1 };    /* ram_init_bitmaps() */
+    assert(!workload_error(w));
+    assert(p->bandwidth >= 1);
 
-    if (p->downtime_limit_ms == PRECOPY_DOWNTIME_UNLIMITED) {
-        threshold = INFINITY;
-    } else if (p->switchover_bandwidth) {
-        /* whole bytes per ms, as migration_update_counters() divides */
-        threshold = (double)(p->switchover_bandwidth / 1000) *
-                    p->downtime_limit_ms;
-    } else {
-        threshold = rate * p->downtime_limit_ms;
-    }
-
+    sim_init(&s, w, p, e);
+    /* migration_thread() */
     for (;;) {
-        /* pages to send before the pending pages * page < threshold */
-        double below = isinf(threshold) ? INFINITY :
-                       MAX(0, ceil(threshold / page) - 1);
-        Pending ahead = q;
-        double need = send_pages(w, &ahead, INFINITY,
-                                 MAX(0, pending_pages(&q) - below));
-        double all = need + send_pages(w, &ahead, INFINITY, INFINITY);
-        /*
-         * migration_iteration_run() looks at the pending pages when a
-         * window starts; threshold_size is 0 during the first one.  The
-         * round ends when it finds them below the threshold, after
-         * @more whole windows past this one...
-         */
-        double more = need > left ? ceil((need - left) / window) : 0;
-        double budget = left + more * window;
-        /* ...or as soon as ram_save_iterate() finds the bitmap empty */
-        bool dry = all <= budget;
-        bool whole = left == window && !dry;
-        double end, data, fresh, overlap;
-
-        if (dry) {
-            double start = more ? window_start + more * BUFFER_DELAY : now;
-            double last = all - (more ? left + (more - 1) * window : 0);
-
-            end = start + last * 1000.0 / link;
-            window_start += more * BUFFER_DELAY;
-            left = budget - all;
-        } else {
-            end = window_start + (more + 1) * BUFFER_DELAY;
-            window_start = end;
-            left = window;
+        if (!sim_send_round(&s)) {
+            break;              /* the deadline */
         }
-        if (end > deadline) {
-            e->converges = false;
-            sent += send_pages(w, &q, budget * (deadline - now) / (end - now),
-                               INFINITY);
-            now = deadline;
+        if (sim_switchover_ready(&s)) {
+            sim_complete(&s);
             break;
         }
-        sent += send_pages(w, &q, MIN(all, budget), INFINITY);
-        now = end;
-
-        /* ram_state_pending_exact(): the pages dirtied since the last sync */
-        if (!q.dirtied) {
-            /* everything dirtied before the last sync has been sent */
-            dirtied_since = last_sync;
-        }
-        data = q.first + q.dirtied;
-        fresh = curve_at(&c, now - last_sync);
-        overlap = synced ? data / synced * curve_overlap(&c, synced_window,
-                                                         now - last_sync) : 0;
-        overlap = MIN(overlap, MIN(data, fresh));
-        /*
-         * However they overlap, the pages dirtied since dirtied_since are
-         * no more than D(now - dirtied_since).
-         */
-        q.dirtied = MIN(q.dirtied + fresh - overlap,
-                        MIN(curve_at(&c, now - dirtied_since),
-                            w->total_pages - q.zero - q.first));
-        synced = q.first + q.dirtied;
-        synced_window = curve_time_to(&c, synced);
-        last_sync = now;
-        /*
-         * With a threshold of 0, migration_iteration_run() never syncs:
-         * it switches over once it finds the bitmap empty, and leaves the
-         * pages dirtied since to the sync in ram_save_complete().
-         */
-        if (dry && !threshold) {
-            e->converges = true;
-            break;
-        }
-        e->dirty_syncs++;
-
-        if (pending_pages(&q) * page < threshold || !pending_pages(&q)) {
-            e->converges = true;
-            break;
-        }
-        /*
-         * What a sync leaves shrinks round after round until it falls
-         * below the threshold, or settles: then it never ends.  The pages
-         * carried over below the threshold depend on where a round's last
-         * window ends, so the sequence may wobble: it has settled once it
-         * has not improved on its low by PRECOPY_SETTLED_PROGRESS for
-         * PRECOPY_SETTLED_SYNCS syncs.  A migration that creeps towards
-         * the threshold slower than that is on the edge of converging
-         * after many minutes, or never: the model calls it
-         * non-converging, and stays short under the BQL.
-         */
-        switch (steady_tail(&tail, &q, whole ? more + 1 : 0, below, deadline,
-                            window, &now, &sent, e)) {
-        case TAIL_NONE:
-            break;
-        case TAIL_SKIPPED:
-            window_start = now;
-            synced = q.dirtied;
-            synced_window = curve_time_to(&c, synced);
-            last_sync = now;
-            break;
-        case TAIL_NEVER:
-        case TAIL_DEADLINE:
-            e->converges = false;
-            goto done;
-        }
-        if (pending_pages(&q) < lowest * (1 - PRECOPY_SETTLED_PROGRESS)) {
-            lowest = pending_pages(&q);
-            lowest_sync = e->dirty_syncs;
-        }
-        if (e->dirty_syncs - lowest_sync >= PRECOPY_SETTLED_SYNCS ||
-            e->dirty_syncs >= PRECOPY_MAX_DIRTY_SYNCS) {
-            e->converges = false;
-            break;
+        if (sim_fast_forward_tail(&s) || sim_settled(&s)) {
+            break;              /* it does not converge */
         }
     }
-
-done:
-    if (e->converges) {
-        /* ram_save_complete() syncs once more, with the guest stopped */
-        double rest = send_pages(w, &q, INFINITY, INFINITY);
-
-        e->dirty_syncs++;
-        e->downtime_ms = round_u64(rest * 1000.0 / link);
-        sent += rest;
-    }
-    /* the live phase and the downtime, each rounded, add up exactly */
-    e->total_time_ms = round_u64(now);
-    e->total_time_ms += MIN(e->downtime_ms, UINT64_MAX - e->total_time_ms);
-    e->transferred = round_u64(sent);
+    sim_finish(&s);
 }
 
 uint64_t precopy_min_bandwidth(const PrecopyWorkload *w,
@@ -504,6 +619,10 @@ uint64_t precopy_min_bandwidth(const PrecopyWorkload *w,
 {
     PrecopyParams at = *p;
     PrecopyEstimate e;
+
+    assert(!workload_error(w));
+    assert(lo >= 1);
+    assert(lo <= hi);
 
     at.bandwidth = hi;
     precopy_estimate(w, &at, &e);

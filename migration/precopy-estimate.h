@@ -35,7 +35,10 @@
 
 /* What the guest does, as calc-dirty-rate measured it */
 typedef struct PrecopyWorkload {
-    /* the dirty page curve: at least one reading, elapsed times ascending */
+    /*
+     * the dirty page curve: at least one reading, at increasing elapsed
+     * times after 0, dirty pages never decreasing
+     */
     const DirtyCurveReading *readings;
     size_t nr_readings;
     uint64_t total_pages;       /* pages that migration transfers */
@@ -92,9 +95,10 @@ bool precopy_workload_check(const PrecopyWorkload *w, Error **errp);
 /**
  * precopy_estimate: Simulate one pre-copy migration
  *
- * Runs QEMU 10.0's pre-copy loop on the dirty page curve of @w, with the
+ * Runs QEMU 10.2's pre-copy loop on the dirty page curve of @w, with the
  * parameters @p.  Takes at most PRECOPY_MAX_DIRTY_SYNCS steps of
- * O(log @w->nr_readings) each.
+ * O(log @w->nr_readings) each.  Asserts its preconditions: check input
+ * from outside with precopy_workload_check() first.
  *
  * @w: the workload, accepted by precopy_workload_check()
  * @p: the migration parameters; @p->bandwidth at least 1
@@ -113,7 +117,7 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
  * @w: the workload, accepted by precopy_workload_check()
  * @p: the migration parameters; @p->bandwidth is ignored
  * @lo: lowest bandwidth to consider, at least 1
- * @hi: highest bandwidth to consider
+ * @hi: highest bandwidth to consider, at least @lo
  *
  * Returns: the bandwidth found, or 0 if the migration does not converge
  * even at @hi

@@ -151,6 +151,37 @@ static void test_saturating(void)
     g_assert_cmpuint(e.total_time_ms, <, 60 * 1000);
 }
 
+/*
+ * Since QEMU 10.1, migration_iteration_run() switches over with exactly
+ * threshold_size pending after the sync, where 10.0 wanted less: a hot
+ * set of exactly the threshold converges, one page more does not.
+ */
+static void test_switchover_at_threshold(void)
+{
+    /*
+     * threshold 8192000 bytes: avail-switchover-bandwidth x 1 s, in whole
+     * bytes per ms; a window sends 256 pages, so the hot set is dirtied
+     * anew by every sync
+     */
+    const uint64_t total = 262144, hot = 2000, bw = 10 * MiB;
+    PrecopyParams p = {
+        .bandwidth = bw,
+        .switchover_bandwidth = hot * PAGE,
+        .downtime_limit_ms = 1000,
+        .deadline_ms = 3600 * 1000,
+    };
+    TestCurve tc;
+    PrecopyEstimate e;
+
+    test_curve_init_step(&tc, total, 0, 200 * MiB / PAGE, hot, 25);
+    precopy_estimate(&tc.w, &p, &e);
+    g_assert_true(e.converges);
+
+    test_curve_init_step(&tc, total, 0, 200 * MiB / PAGE, hot + 1, 25);
+    precopy_estimate(&tc.w, &p, &e);
+    g_assert_false(e.converges);
+}
+
 /* Dirtying faster than the link: never converges, stops by the deadline */
 static void test_never_converges(void)
 {
@@ -476,6 +507,8 @@ int main(int argc, char **argv)
     g_test_add_func("/precopy-estimate/saturating", test_saturating);
     g_test_add_func("/precopy-estimate/never-converges",
                     test_never_converges);
+    g_test_add_func("/precopy-estimate/switchover-at-threshold",
+                    test_switchover_at_threshold);
     g_test_add_func("/precopy-estimate/unlimited-downtime", test_unlimited);
     g_test_add_func("/precopy-estimate/link-speed", test_link_speed);
     g_test_add_func("/precopy-estimate/workload-check", test_workload_check);
