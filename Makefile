@@ -1,4 +1,4 @@
-# Build the pinned QEMU release (harness/pin.sh) with this project's migration estimate, test it, and
+# Build the pinned QEMU release (harness/build/pin.sh) with this project's migration estimate, test it, and
 # export it as a patch series.  See README.md.
 
 BUILD    ?= $(CURDIR)/build
@@ -10,7 +10,8 @@ SIGNOFF  ?=
 
 TREE   := $(BUILD)/qemu
 OBJ    := $(BUILD)/obj
-H      := $(CURDIR)/harness
+H      := $(CURDIR)/harness/build
+BENCH  := $(CURDIR)/harness/bench
 QEMU_ORIG := $(shell . $(H)/pin.sh && echo $$QEMU_ORIG)
 SOURCE := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/dl/$(QEMU_ORIG))
 
@@ -46,18 +47,18 @@ check-sanitize: assemble
 	@$(H)/sanitize.sh $(TREE) $(BUILD)/obj-san
 
 demo: build
-	@$(H)/demo.sh $(TREE) $(OBJ)
+	@$(BENCH)/demo.sh $(TREE) $(OBJ)
 
 # The accuracy benchmark: about 25 minutes, the report goes into
-# docs/accuracy.  Runs already in build/bench/full are kept; remove it to
+# docs/accuracy, with the runs of the previous base (10.0.2) beside it.  Runs already in build/bench/full are kept; remove it to
 # start afresh.
 bench: build
-	@BEFORE=$(wildcard $(CURDIR)/docs/accuracy/results-before.jsonl) \
-	$(H)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/full $(CURDIR)/docs/accuracy
+	@PREVIOUS=$(wildcard $(CURDIR)/docs/accuracy/results-10.0.2.jsonl) \
+	$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/full $(CURDIR)/docs/accuracy
 
 # Its quick subset, under 10 minutes; the report stays in build/.
 bench-quick: build
-	@$(H)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/quick $(BUILD)/bench/quick/report --quick
+	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/quick $(BUILD)/bench/quick/report --quick
 
 export: assemble
 	@$(H)/export.sh $(CURDIR) $(SOURCE) $(TREE) $(BUILD)/export "$(SIGNOFF)"

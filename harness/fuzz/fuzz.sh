@@ -17,14 +17,14 @@ bin=$out/precopy-estimate-fuzz
 mkdir -p "$out/corpus"
 echo "# building $bin" >&2
 if [ ! -x "$bin" ] || [ "$tree/migration/precopy-estimate.c" -nt "$bin" ] ||
-   [ "$here/fuzz/precopy-estimate-fuzz.c" -nt "$bin" ]; then
+   [ "$here/precopy-estimate-fuzz.c" -nt "$bin" ]; then
     # shellcheck disable=SC2046
     clang-14 -g -O1 -std=gnu11 -D_GNU_SOURCE \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -I "$tree/include" -I "$obj" -I "$tree/migration" -I "$tree" \
         $(pkg-config --cflags glib-2.0) \
         "$tree/migration/precopy-estimate.c" \
-        "$here/fuzz/precopy-estimate-fuzz.c" \
+        "$here/precopy-estimate-fuzz.c" \
         "$obj/libqemuutil.a" $(pkg-config --libs glib-2.0) -lm -o "$bin"
 fi
 
@@ -32,7 +32,7 @@ echo "1..1"
 # -timeout: an input taking more than a second is a finding
 if "$bin" -max_total_time="$seconds" -timeout=1 -rss_limit_mb=1024 \
        -print_final_stats=1 -artifact_prefix="$out/" \
-       "$out/corpus" "$here/fuzz/corpus" >"$out/fuzz.log" 2>&1; then
+       "$out/corpus" "$here/corpus" >"$out/fuzz.log" 2>&1; then
     execs=$(awk '/stat::number_of_executed_units/ { print $2 }' "$out/fuzz.log")
     echo "ok 1 - precopy-estimate-fuzz: $execs executions in ${seconds}s, nothing found"
 else

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """Write the accuracy benchmark's report from its results.
 
-Usage: bench_report.py RESULTS.jsonl REPORT-DIR [BEFORE.jsonl]
+Usage: bench_report.py RESULTS.jsonl REPORT-DIR [PREVIOUS.jsonl]
 
 Writes REPORT-DIR/README.md, the plots next to it as PNG files, and a copy
 of the results, so that the report can be written again from them.  With
-BEFORE.jsonl, the results of an earlier version of the model on some of
-the same cells, it also compares the two on those cells.
+PREVIOUS.jsonl, the results of the series on its previous QEMU base, it
+also compares the two on the cells they share.
 """
 
 import os
@@ -166,16 +166,78 @@ def plot_curves(runs, path):
     plt.close(fig)
 
 
+def first_runs(runs):
+    """The first run of each cell, by id."""
+    out = {}
+    for r in runs:
+        out.setdefault(r['id'], r)
+    return out
+
+
+def compare_bases(runs, previous):
+    """The report's section on the previous base, as lines."""
+    old = first_runs(r for r in load(previous)
+                     if r['kind'] == 'run' and 'actual' in r)
+    new = first_runs(runs)
+    ids = [i for i in new if i in old]
+    w = ['## QEMU 10.2.2 against the previous base, 10.0.2\n',
+         f'The same {len(ids)} cells, run on the series based on QEMU '
+         '10.0.2 (`results-10.0.2.jsonl`, its model and its QEMU) and on '
+         '10.2.2 (this run); the first run of each cell.  Each run has its '
+         'own boot and measurement, so two runs of a cell differ by the '
+         'noise floor above even on one base.\n',
+         '| base | runs | median \\|error\\| | p90 \\|error\\| | '
+         'max \\|error\\| | wrong verdicts | bad runs |',
+         '| --- | ---: | ---: | ---: | ---: | ---: | ---: |']
+    for label, rs in (('10.0.2', [old[i] for i in ids]),
+                      ('10.2.2', [new[i] for i in ids])):
+        ev = [evaluate(r)['ours'] for r in rs]
+        errs = [abs(e['err']) for e in ev if 'err' in e]
+        w.append(f'| {label} | {len(rs)} | '
+                 f'{quantile(errs, 0.5) * 100:.1f}% | '
+                 f'{quantile(errs, 0.9) * 100:.1f}% | '
+                 f'{max(errs, default=float("nan")) * 100:.1f}% | '
+                 f'{sum(e["wrong"] for e in ev)} | '
+                 f'{sum(e["bad"] for e in ev)} |')
+    w.append('\nPer cell: actual total time in ms, and dirty syncs, '
+             'predicted/actual; "-": did not converge (actual) or '
+             'predicted not to.\n')
+    w.append('| cell | actual 10.0.2 | actual 10.2.2 | change | '
+             'syncs 10.0.2 | syncs 10.2.2 | error 10.0.2 | error 10.2.2 |')
+    w.append('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+    for i in ids:
+        cols = []
+        for r in (old[i], new[i]):
+            a = r['actual']
+            cols.append(a['total-time'] if r['converged'] else None)
+        change = (pct((cols[1] - cols[0]) / cols[0])
+                  if None not in cols else '')
+        syncs, errs = [], []
+        for r in (old[i], new[i]):
+            est, a = r['estimate'], r['actual']
+            pred = est.get('dirty-sync-count', est.get('iterations'))
+            syncs.append(f'{pred if est["converges"] else "-"}/'
+                         f'{a["ram"]["dirty-sync-count"]}')
+            e = evaluate(r)['ours']
+            errs.append(pct(e['err']) if 'err' in e else
+                        ('wrong verdict' if e['wrong'] else ''))
+        w.append(f'| {i} | {cols[0] if cols[0] is not None else "-"} | '
+                 f'{cols[1] if cols[1] is not None else "-"} | {change} | '
+                 f'{syncs[0]} | {syncs[1]} | {errs[0]} | {errs[1]} |')
+    w.append('')
+    return w
+
+
 def main():
     results, out = sys.argv[1], sys.argv[2]
-    before = sys.argv[3] if len(sys.argv) > 3 else None
+    previous = sys.argv[3] if len(sys.argv) > 3 else None
     os.makedirs(out, exist_ok=True)
     records = load(results)
     setup = next(r for r in records if r['kind'] == 'setup')
     runs = [r for r in records if r['kind'] == 'run' and 'actual' in r]
     failed = [r for r in records if r['kind'] == 'run' and 'actual' not in r]
     for src, name in ((results, 'results.jsonl'),
-                      (before, 'results-before.jsonl')):
+                      (previous, 'results-10.0.2.jsonl')):
         if src and os.path.abspath(src) != os.path.abspath(f'{out}/{name}'):
             shutil.copy(src, f'{out}/{name}')
     evals = [evaluate(r) for r in runs]
@@ -186,7 +248,7 @@ def main():
 
     w = []
     w.append('# Accuracy of query-migration-estimate on real migrations\n')
-    w.append(f'Written by `harness/bench_report.py` from `results.jsonl` '
+    w.append(f'Written by `harness/bench/bench_report.py` from `results.jsonl` '
              f'({len(runs)} migrations).  Machine: {setup["cpus"]} host '
              f'CPUs, Debian 12; accelerator: **{setup["accel"].upper()}**; '
              f'date: {setup["date"]}; guest kernel: {setup["kernel"]} '
@@ -233,7 +295,7 @@ def main():
              'its description has it (linear interpolation between '
              'readings, the steepest slope past them, 8-byte page headers, '
              'switch over once a whole round fits in the downtime-limit), '
-             'written anew in `harness/bench_models.py`.  **2023+zero**: '
+             'written anew in `harness/bench/bench_models.py`.  **2023+zero**: '
              'the same, but generously given the measured zero pages, sent '
              'as 9 bytes each in the first round, which its description '
              'does not have.\n')
@@ -261,32 +323,8 @@ def main():
         w.append(f'- predicted (ms): {", ".join(map(str, preds))}.\n')
         w.append('No predictor can be judged closer than this spread.\n')
 
-    if before:
-        old = [r for r in load(before) if r['kind'] == 'run' and 'actual' in r]
-        ids = {r['id'] for r in runs}
-        old = [r for r in old if r['id'] in ids]
-        new = [r for r in runs if r['id'] in {o['id'] for o in old}]
-        w.append('## Before and after the model fix\n')
-        w.append(f'The first version of the model ran on {len(old)} of '
-                 'these cells (`results-before.jsonl`; each run has its own '
-                 'boot and measurement).  Its errors were all positive: '
-                 'it rounded the end of every round up to a rate limit '
-                 'window and sent exactly max-bandwidth per window, where '
-                 'QEMU syncs as soon as the bitmap runs dry and lets a '
-                 'little more than the budget out per window (see '
-                 '`PRECOPY_RATE_LIMIT_OVERSHOOT`).\n')
-        w.append('| model version | runs | median \\|error\\| | p90 '
-                 '\\|error\\| | mean error | bad runs |')
-        w.append('| --- | ---: | ---: | ---: | ---: | ---: |')
-        for label, rs in (('before', old), ('after', new)):
-            ev = [evaluate(r)['ours'] for r in rs]
-            errs = [e['err'] for e in ev if 'err' in e]
-            w.append(f'| {label} | {len(rs)} | '
-                     f'{quantile([abs(e) for e in errs], 0.5) * 100:.1f}% | '
-                     f'{quantile([abs(e) for e in errs], 0.9) * 100:.1f}% | '
-                     f'{statistics.mean(errs) * 100:+.1f}% | '
-                     f'{sum(e["bad"] for e in ev)} |')
-        w.append('')
+    if previous:
+        w.extend(compare_bases(runs, previous))
 
     w.append('## What the model leaves out\n')
     w.append('- **Fixed switchover costs.**  Stopping the vCPUs, saving '
@@ -358,7 +396,7 @@ def main():
              'already recorded there are kept, so remove that directory to '
              'start afresh.  `make bench-quick` runs a subset of 8 cells '
              'in under 10 minutes and writes its report into '
-             'build/bench/quick/report.  `harness/bench_report.py '
+             'build/bench/quick/report.  `harness/bench/bench_report.py '
              'docs/accuracy/results.jsonl DIR` writes this report again '
              'from the recorded results.\n')
 

@@ -66,7 +66,7 @@ fi
 uri=$(reuse_uri)
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 cat > "$LIST" <<EOS
-# Written by harness/apt-sources.sh (QEMU migration estimate build):
+# Written by harness/build/apt-sources.sh (QEMU migration estimate build):
 # source packages and bookworm-backports, from the machine's own mirror.
 Types: deb-src
 URIs: $uri

@@ -14,7 +14,7 @@ build=$(dirname "$obj")
 tests=(
     "tap:$here/tests/test-harness.sh"
     "tap:$here/export-check.sh $repo $source $tree $build/export"
-    "tap:$here/fuzz.sh $tree $obj ${FUZZ_SECONDS:-60}"
+    "tap:$here/../fuzz/fuzz.sh $tree $obj ${FUZZ_SECONDS:-60}"
 )
 while read -r name _target extra; do
     tests+=("meson:$name${extra:+::$extra}")

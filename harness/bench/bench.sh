@@ -14,7 +14,7 @@ out=$3
 report=$4
 shift 4
 
-"$here/deps.sh" --bench
+"$here/../build/deps.sh" --bench
 
 # The newest cloud kernel the machine's apt sources offer.
 kdir=$(dirname "$obj")/bench/kernel
@@ -39,4 +39,4 @@ export PYTHONPATH=$tree/python
     --kernel "$kernel" --initrd "$obj/tests/migration-stress/initrd-stress.img" \
     --work "$out/work" --results "$out/results.jsonl" "$@"
 /usr/bin/python3 "$here/bench_report.py" "$out/results.jsonl" "$report" \
-    ${BEFORE:+"$BEFORE"}
+    ${PREVIOUS:+"$PREVIOUS"}

@@ -12,7 +12,7 @@ path=${args#*--firmwarepath=}
 path=${path%% *}
 IFS=: read -r -a dirs <<<"$path"
 for d in "${dirs[@]}"; do
-    [ -d "$d" ] || { echo "firmware: $d is missing (harness/deps.sh installs it)" >&2; exit 1; }
+    [ -d "$d" ] || { echo "firmware: $d is missing (harness/build/deps.sh installs it)" >&2; exit 1; }
     link=$obj/qemu-bundle$d
     if [ "$(readlink "$link" 2>/dev/null)" != "$d" ]; then
         mkdir -p "$(dirname "$link")"
