@@ -14,6 +14,7 @@
 #include "qemu/bitmap.h"
 #include "qemu/host-utils.h"
 #include "../../migration/dirty-curve.h"
+#include "../../migration/dirty-sample.h"
 
 #define PAGE_SIZE 64
 
