@@ -117,6 +117,9 @@ size_t nr_readings(QDict *info)
 
 QDict *wait_measured(QTestState *qts, size_t readings)
 {
+    /* calc-time is at most 60 s */
+    gint64 give_up = g_get_monotonic_time() + 180 * G_USEC_PER_SEC;
+
     for (;;) {
         QDict *info = query_dirty_rate(qts);
 
@@ -128,6 +131,7 @@ QDict *wait_measured(QTestState *qts, size_t readings)
             return info;
         }
         qobject_unref(info);
+        g_assert_cmpint(g_get_monotonic_time(), <, give_up);
         g_usleep(10 * 1000);
     }
 }
@@ -174,6 +178,8 @@ void assert_qmp_error(QTestState *qts, const char *command,
 
 QDict *wait_migration_done(QTestState *qts)
 {
+    gint64 give_up = g_get_monotonic_time() + 600 * G_USEC_PER_SEC;
+
     for (;;) {
         QDict *info = qtest_qmp_assert_success_ref(
             qts, "{'execute': 'query-migrate'}");
@@ -184,6 +190,7 @@ QDict *wait_migration_done(QTestState *qts)
             return info;
         }
         qobject_unref(info);
+        g_assert_cmpint(g_get_monotonic_time(), <, give_up);
         g_usleep(10 * 1000);
     }
 }
