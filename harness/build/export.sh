@@ -45,7 +45,10 @@ cover=()
 if [ "$ncommits" -gt 1 ] && [ -f "$repo/patches/cover-letter" ]; then
     cover=(--cover-letter)
 fi
-git -C "$scratch" format-patch -q -o "$out" --no-signature --zero-commit \
+# The cover letter is from whoever signs the series off.
+author=${signoff:-${PLACEHOLDER#Signed-off-by: }}
+git -C "$scratch" -c "user.name=${author% <*}" -c "user.email=$(sed 's/.*<\(.*\)>/\1/' <<<"$author")" \
+    format-patch -q -o "$out" --no-signature --zero-commit \
     -O "$scratch/scripts/git.orderfile" "${cover[@]}" "$base..HEAD"
 
 if [ ${#cover[@]} -gt 0 ]; then
