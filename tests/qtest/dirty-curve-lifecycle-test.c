@@ -30,8 +30,8 @@ static void assert_sane(QDict *info)
     g_assert_cmpstr(qdict_get_str(info, "status"), ==, "measured");
     g_assert_cmpuint(qlist_size(readings), >, 0);
     QLIST_FOREACH_ENTRY(readings, e) {
-        uint64_t pages = get_u64(qobject_to(QDict, qlist_entry_obj(e)),
-                                 "dirty-pages");
+        uint64_t pages = curve_get_u64(qobject_to(QDict, qlist_entry_obj(e)),
+                                       "dirty-pages");
 
         g_assert_cmpuint(pages, >=, last);
         last = pages;
@@ -45,22 +45,22 @@ static void during_measurement(const char *extra,
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(modes); i++) {
-        Guest g;
+        CurveGuest g;
         QDict *info;
 
-        guest_start_extra(&g, "tcg", true, extra);
-        guest_wait_running(&g);
-        calc_dirty_rate(g.qts, 1000, modes[i]);
+        curve_guest_start_extra(&g, "tcg", true, extra);
+        curve_guest_wait_running(&g);
+        curve_calc_dirty_rate(g.qts, 1000, modes[i]);
         /* the measurement has started taking readings */
-        qobject_unref(wait_measured(g.qts, 1));
+        qobject_unref(curve_wait_measured(g.qts, 1));
         event(g.qts);
-        info = wait_measured(g.qts, 0);
+        info = curve_wait_measured(g.qts, 0);
         assert_sane(info);
         qobject_unref(info);
         /* and an estimate can be made from it */
         qtest_qmp_assert_success(g.qts,
                                  "{'execute': 'query-migration-estimate'}");
-        guest_stop(&g);
+        curve_guest_stop(&g);
     }
 }
 
@@ -83,7 +83,7 @@ static const char *wait_ring_counted(QTestState *qts)
 
     while (g_get_monotonic_time() < deadline) {
         g_autoptr(GDir) dir = g_dir_open(tasks, 0, NULL);
-        QDict *info = query_dirty_rate(qts);
+        QDict *info = curve_query_dirty_rate(qts);
         bool measuring = g_str_equal(qdict_get_str(info, "status"),
                                      "measuring");
         const char *tid;
@@ -132,19 +132,19 @@ static void during_ring_measurement(const char *extra, unsigned int vcpus,
     g_autofree char *args = g_strdup_printf("-name debug-threads=on %s",
                                             extra);
     const char *skip;
-    Guest g;
+    CurveGuest g;
     QDict *info;
 
-    guest_start_extra(&g, "kvm,dirty-ring-size=4096", true, args);
-    if (guest_skip_without_kvm(&g)) {
+    curve_guest_start_extra(&g, "kvm,dirty-ring-size=4096", true, args);
+    if (curve_guest_skip_without_kvm(&g)) {
         return;
     }
-    guest_wait_running(&g);
-    calc_dirty_rate(g.qts, 2000, "dirty-ring");
+    curve_guest_wait_running(&g);
+    curve_calc_dirty_rate(g.qts, 2000, "dirty-ring");
     skip = wait_ring_counted(g.qts);
     if (!skip) {
         event(g.qts);
-        info = query_dirty_rate(g.qts);
+        info = curve_query_dirty_rate(g.qts);
         if (!g_str_equal(qdict_get_str(info, "status"), "measuring")) {
             skip = "the measurement ended before the event was done";
         }
@@ -153,20 +153,20 @@ static void during_ring_measurement(const char *extra, unsigned int vcpus,
     if (skip) {
         /* a slow host, not a failure: the event missed the measurement */
         g_test_skip(skip);
-        qobject_unref(wait_measured(g.qts, 0));
-        guest_stop(&g);
+        qobject_unref(curve_wait_measured(g.qts, 0));
+        curve_guest_stop(&g);
         return;
     }
 
-    info = wait_measured(g.qts, 0);
+    info = curve_wait_measured(g.qts, 0);
     g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "vcpu-dirty-rate")),
                      ==, vcpus);
     /* the boot block, running again after a reset, kept writing */
-    g_assert_cmpuint(get_u64(info, "dirty-rate"), >, 0);
+    g_assert_cmpuint(curve_get_u64(info, "dirty-rate"), >, 0);
     qobject_unref(info);
-    assert_qmp_error(g.qts, "query-migration-estimate", "{}",
-                     "calc-dirty-rate measured in dirty-ring mode");
-    guest_stop(&g);
+    curve_assert_qmp_error(g.qts, "query-migration-estimate", "{}",
+                           "calc-dirty-rate measured in dirty-ring mode");
+    curve_guest_stop(&g);
 }
 
 static void reset(QTestState *qts)
@@ -230,15 +230,15 @@ static void test_queries_while_measuring(void)
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(modes); i++) {
-        Guest g;
+        CurveGuest g;
         QDict *rsp, *info;
         int refused = 0;
         gint64 start, give_up;
 
-        guest_start(&g, "tcg", true);
-        guest_wait_running(&g);
+        curve_guest_start(&g, "tcg", true);
+        curve_guest_wait_running(&g);
         start = g_get_monotonic_time();
-        calc_dirty_rate(g.qts, 1000, modes[i]);
+        curve_calc_dirty_rate(g.qts, 1000, modes[i]);
         give_up = start + 120 * G_USEC_PER_SEC;
         for (;;) {
             g_assert_cmpint(g_get_monotonic_time(), <, give_up);
@@ -251,11 +251,11 @@ static void test_queries_while_measuring(void)
                                     "calc-dirty-rate is still measuring ("));
             qobject_unref(rsp);
             /* query-dirty-rate answers meanwhile, with what it has */
-            qobject_unref(query_dirty_rate(g.qts));
+            qobject_unref(curve_query_dirty_rate(g.qts));
             refused++;
         }
         qobject_unref(rsp);
-        info = query_dirty_rate(g.qts);
+        info = curve_query_dirty_rate(g.qts);
         assert_sane(info);
         qobject_unref(info);
         /* the first query was refused, unless it came after calc-time */
@@ -263,7 +263,7 @@ static void test_queries_while_measuring(void)
             g_assert_cmpint(g_get_monotonic_time() - start, >=,
                             1000 * 1000);
         }
-        guest_stop(&g);
+        curve_guest_stop(&g);
     }
 }
 
@@ -276,11 +276,11 @@ static void test_machine_none(void)
     qtest_qmp_assert_success(qts, "{'execute': 'calc-dirty-rate', "
                              "'arguments': {'calc-time': 50, "
                              "'calc-time-unit': 'millisecond'}}");
-    info = wait_measured(qts, 0);
-    g_assert_cmpuint(get_u64(info, "total-pages"), ==, 0);
+    info = curve_wait_measured(qts, 0);
+    g_assert_cmpuint(curve_get_u64(info, "total-pages"), ==, 0);
     qobject_unref(info);
-    assert_qmp_error(qts, "query-migration-estimate", "{}",
-                     "the last calc-dirty-rate took no readings");
+    curve_assert_qmp_error(qts, "query-migration-estimate", "{}",
+                           "the last calc-dirty-rate took no readings");
     qtest_quit(qts);
 }
 
@@ -290,13 +290,13 @@ static void test_tiny(void)
     QTestState *qts = qtest_init("-m 2 -nodefaults -S");
     QDict *info;
 
-    calc_dirty_rate(qts, 100, "page-sampling");
-    info = wait_measured(qts, 0);
+    curve_calc_dirty_rate(qts, 100, "page-sampling");
+    info = curve_wait_measured(qts, 0);
     assert_sane(info);
-    g_assert_cmpuint(get_u64(info, "total-pages"), >=, 512);
-    g_assert_cmpuint(get_u64(info, "total-pages"), <, 1024);
-    g_assert_cmpuint(get_u64(info, "sampled-pages"), <=,
-                     get_u64(info, "total-pages"));
+    g_assert_cmpuint(curve_get_u64(info, "total-pages"), >=, 512);
+    g_assert_cmpuint(curve_get_u64(info, "total-pages"), <, 1024);
+    g_assert_cmpuint(curve_get_u64(info, "sampled-pages"), <=,
+                     curve_get_u64(info, "total-pages"));
     qobject_unref(info);
     qtest_qmp_assert_success(qts, "{'execute': 'query-migration-estimate'}");
     qtest_quit(qts);
@@ -313,14 +313,14 @@ static void test_large_sparse(void)
         "-machine memory-backend=ram0");
     QDict *info;
 
-    calc_dirty_rate(qts, 100, "page-sampling");
-    info = wait_measured(qts, 0);
+    curve_calc_dirty_rate(qts, 100, "page-sampling");
+    info = curve_wait_measured(qts, 0);
     assert_sane(info);
-    g_assert_cmpuint(get_u64(info, "total-pages"), >=, 16 << 20);
+    g_assert_cmpuint(curve_get_u64(info, "total-pages"), >=, 16 << 20);
     /* 16384 per GiB of RAM, and a few in the BIOS */
-    g_assert_cmpuint(get_u64(info, "sampled-pages"), >=, 64 * 16384);
-    g_assert_cmpuint(get_u64(info, "sampled-pages"), <, 64 * 16384 + 64);
-    g_assert_cmpuint(get_u64(qobject_to(QDict, qlist_peek(
+    g_assert_cmpuint(curve_get_u64(info, "sampled-pages"), >=, 64 * 16384);
+    g_assert_cmpuint(curve_get_u64(info, "sampled-pages"), <, 64 * 16384 + 64);
+    g_assert_cmpuint(curve_get_u64(qobject_to(QDict, qlist_peek(
                          qdict_get_qlist(info, "readings"))), "dirty-pages"),
                      ==, 0);
     qobject_unref(info);
@@ -356,8 +356,8 @@ static void test_repeated(void)
     for (i = 0; i < 1000; i++) {
         QDict *info;
 
-        calc_dirty_rate(qts, 50, modes[i % 2]);
-        info = wait_measured(qts, 0);
+        curve_calc_dirty_rate(qts, 50, modes[i % 2]);
+        info = curve_wait_measured(qts, 0);
         qobject_unref(info);
         qobject_unref(qtest_qmp_assert_success_ref(qts,
             "{'execute': 'query-migration-estimate'}"));
@@ -382,8 +382,8 @@ int main(int argc, char **argv)
     qtest_add_func("/dirty-curve/lifecycle/pause-resume", test_pause_resume);
     qtest_add_func("/dirty-curve/lifecycle/cpu-hotplug", test_cpu_hotplug);
     /* dirty-ring mode needs KVM with a dirty ring that works */
-    if (kvm_usable() && kvm_dirty_ring_supported() &&
-        kvm_dirty_ring_trusted()) {
+    if (curve_kvm_usable() && kvm_dirty_ring_supported() &&
+        curve_kvm_dirty_ring_trusted()) {
         qtest_add_func("/dirty-curve/lifecycle/dirty-ring/reset",
                        test_ring_reset);
         qtest_add_func("/dirty-curve/lifecycle/dirty-ring/pause-resume",

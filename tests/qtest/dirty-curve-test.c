@@ -30,9 +30,9 @@ static uint64_t reading(QDict *info, size_t i, uint64_t *elapsed)
     }
     r = qobject_to(QDict, qlist_entry_obj(e));
     if (elapsed) {
-        *elapsed = get_u64(r, "elapsed");
+        *elapsed = curve_get_u64(r, "elapsed");
     }
-    return get_u64(r, "dirty-pages");
+    return curve_get_u64(r, "dirty-pages");
 }
 
 /*
@@ -41,7 +41,7 @@ static uint64_t reading(QDict *info, size_t i, uint64_t *elapsed)
  */
 static uint64_t check_readings(QDict *info, uint64_t calc_ms)
 {
-    size_t n = nr_readings(info);
+    size_t n = curve_nr_readings(info);
     uint64_t prev_elapsed = 0, prev_dirty = 0;
     uint64_t elapsed, dirty = 0;
     size_t i;
@@ -62,11 +62,11 @@ static void check_guest_pages(QDict *info)
 {
     uint64_t ram_pages = (uint64_t)GUEST_MB * 1024 * 1024 / PAGE_SIZE;
 
-    g_assert_cmpuint(get_u64(info, "page-size"), ==, PAGE_SIZE);
+    g_assert_cmpuint(curve_get_u64(info, "page-size"), ==, PAGE_SIZE);
     /* RAM, plus ROMs and video memory */
-    g_assert_cmpuint(get_u64(info, "total-pages"), >=, ram_pages);
-    g_assert_cmpuint(get_u64(info, "total-pages"), <, 2 * ram_pages);
-    g_assert_cmpuint(get_u64(info, "sampled-pages"), >, 0);
+    g_assert_cmpuint(curve_get_u64(info, "total-pages"), >=, ram_pages);
+    g_assert_cmpuint(curve_get_u64(info, "total-pages"), <, 2 * ram_pages);
+    g_assert_cmpuint(curve_get_u64(info, "sampled-pages"), >, 0);
 }
 
 /* A guest that never ran dirties nothing, and its RAM is mostly zero. */
@@ -74,26 +74,26 @@ static void test_stopped(const void *opaque)
 {
     const char *mode = opaque;
     uint64_t ram_pages = (uint64_t)GUEST_MB * 1024 * 1024 / PAGE_SIZE;
-    Guest g;
+    CurveGuest g;
     QDict *info;
     size_t i;
 
-    guest_start(&g, "tcg", false);
-    info = measure(g.qts, 1000, mode);
+    curve_guest_start(&g, "tcg", false);
+    info = curve_measure(g.qts, 1000, mode);
     check_readings(info, 1000);
     /*
      * 125, 250, 375, 500 and 750 ms, then calc-time; a reading that falls
      * due while the one before is still being taken is skipped
      */
-    g_assert_cmpuint(nr_readings(info), <=, 6);
-    for (i = 0; i < nr_readings(info); i++) {
+    g_assert_cmpuint(curve_nr_readings(info), <=, 6);
+    for (i = 0; i < curve_nr_readings(info); i++) {
         g_assert_cmpuint(reading(info, i, NULL), ==, 0);
     }
     g_assert_cmpint(qdict_get_int(info, "dirty-rate"), ==, 0);
     check_guest_pages(info);
-    g_assert_cmpuint(get_u64(info, "zero-pages"), >, ram_pages * 8 / 10);
+    g_assert_cmpuint(curve_get_u64(info, "zero-pages"), >, ram_pages * 8 / 10);
     qobject_unref(info);
-    guest_stop(&g);
+    curve_guest_stop(&g);
 }
 
 /*
@@ -103,15 +103,15 @@ static void test_stopped(const void *opaque)
 static void test_stopped_writes(void)
 {
     const uint64_t base = 32 * 1024 * 1024, pages = 300;
-    Guest g;
+    CurveGuest g;
     QDict *info;
     uint64_t p;
     int pass;
 
-    guest_start(&g, "tcg", false);
-    calc_dirty_rate(g.qts, 3000, "dirty-bitmap");
+    curve_guest_start(&g, "tcg", false);
+    curve_calc_dirty_rate(g.qts, 3000, "dirty-bitmap");
     /* after the first reading, the measurement surely started */
-    info = wait_measured(g.qts, 1);
+    info = curve_wait_measured(g.qts, 1);
     g_assert_cmpuint(reading(info, 0, NULL), ==, 0);
     qobject_unref(info);
     for (pass = 1; pass <= 3; pass++) {
@@ -119,10 +119,10 @@ static void test_stopped_writes(void)
             qtest_writeb(g.qts, base + p * PAGE_SIZE + pass * 8, pass);
         }
     }
-    info = wait_measured(g.qts, 0);
+    info = curve_wait_measured(g.qts, 0);
     g_assert_cmpuint(check_readings(info, 3000), ==, pages);
     qobject_unref(info);
-    guest_stop(&g);
+    curve_guest_stop(&g);
 }
 
 /*
@@ -138,18 +138,18 @@ static void test_boot_block(const void *opaque)
     uint64_t lo = exact ? BOOT_BLOCK_PAGES : BOOT_BLOCK_PAGES * 92 / 100;
     uint64_t hi = exact ? BOOT_BLOCK_PAGES + 256 : BOOT_BLOCK_PAGES * 108 / 100;
     uint64_t last, before_last;
-    Guest g;
+    CurveGuest g;
     QDict *info;
     size_t n;
 
-    guest_start(&g, accel, true);
-    if (g_str_equal(accel, "kvm") && guest_skip_without_kvm(&g)) {
+    curve_guest_start(&g, accel, true);
+    if (g_str_equal(accel, "kvm") && curve_guest_skip_without_kvm(&g)) {
         return;
     }
-    guest_wait_running(&g);
-    info = measure(g.qts, 3000, mode);
+    curve_guest_wait_running(&g);
+    info = curve_measure(g.qts, 3000, mode);
     last = check_readings(info, 3000);
-    n = nr_readings(info);
+    n = curve_nr_readings(info);
     g_assert_cmpuint(last, >=, lo);
     g_assert_cmpuint(last, <=, hi);
     /* saturated: the reading at 2 s already had (almost) all of it */
@@ -157,17 +157,17 @@ static void test_boot_block(const void *opaque)
     g_assert_cmpuint(before_last, >=, last * 98 / 100);
     check_guest_pages(info);
     qobject_unref(info);
-    guest_stop(&g);
+    curve_guest_stop(&g);
 }
 
 /* dirty-bitmap mode takes migration's dirty bits: the two exclude each other */
 static void test_bitmap_blocks_migration(void)
 {
-    Guest g;
+    CurveGuest g;
     QDict *rsp;
 
-    guest_start(&g, "tcg", false);
-    calc_dirty_rate(g.qts, 1000, "dirty-bitmap");
+    curve_guest_start(&g, "tcg", false);
+    curve_calc_dirty_rate(g.qts, 1000, "dirty-bitmap");
     rsp = qtest_qmp(g.qts, "{'execute': 'migrate', 'arguments': "
                     "{'uri': 'exec:cat > /dev/null'}}");
     g_assert_true(qdict_haskey(rsp, "error"));
@@ -175,13 +175,13 @@ static void test_bitmap_blocks_migration(void)
                                           "desc"),
                             "calc-dirty-rate is measuring in dirty-bitmap"));
     qobject_unref(rsp);
-    qobject_unref(wait_measured(g.qts, 0));
+    qobject_unref(curve_wait_measured(g.qts, 0));
 
     /* measured: the blocker is gone, and migration goes through */
     qtest_qmp_assert_success(g.qts, "{'execute': 'migrate', 'arguments': "
                              "{'uri': 'exec:cat > /dev/null'}}");
-    qobject_unref(wait_migration_done(g.qts));
-    guest_stop(&g);
+    qobject_unref(curve_wait_migration_done(g.qts));
+    curve_guest_stop(&g);
 }
 
 /*
@@ -240,29 +240,29 @@ static const struct {
 
 static void test_arguments(void)
 {
-    Guest g;
+    CurveGuest g;
     QDict *info;
     size_t i;
 
-    guest_start(&g, "tcg", false);
+    curve_guest_start(&g, "tcg", false);
     for (i = 0; i < ARRAY_SIZE(bad_input); i++) {
-        assert_qmp_error(g.qts, bad_input[i].command, bad_input[i].args,
-                         bad_input[i].error);
+        curve_assert_qmp_error(g.qts, bad_input[i].command, bad_input[i].args,
+                               bad_input[i].error);
     }
 
     /* nothing measured yet: no curve */
-    info = query_dirty_rate(g.qts);
+    info = curve_query_dirty_rate(g.qts);
     g_assert_cmpstr(qdict_get_str(info, "status"), ==, "unstarted");
     g_assert_false(qdict_haskey(info, "readings"));
     g_assert_false(qdict_haskey(info, "total-pages"));
     qobject_unref(info);
 
     /* one measurement at a time */
-    calc_dirty_rate(g.qts, 1000, "page-sampling");
-    assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1}",
-                     "the dirty rate is already being measured");
-    qobject_unref(wait_measured(g.qts, 0));
-    guest_stop(&g);
+    curve_calc_dirty_rate(g.qts, 1000, "page-sampling");
+    curve_assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1}",
+                           "the dirty rate is already being measured");
+    qobject_unref(curve_wait_measured(g.qts, 0));
+    curve_guest_stop(&g);
 }
 
 /* HMP's calc_dirty_rate: its own checks, then calc-dirty-rate's */
@@ -281,16 +281,16 @@ static void test_hmp_arguments(void)
         { "calc_dirty_rate -b 1 512",
           "Error: sample-pages is used only in page-sampling mode" },
     };
-    Guest g;
+    CurveGuest g;
     size_t i;
 
-    guest_start(&g, "tcg", false);
+    curve_guest_start(&g, "tcg", false);
     for (i = 0; i < ARRAY_SIZE(bad); i++) {
         g_autofree char *out = qtest_hmp(g.qts, "%s", bad[i].line);
 
         g_assert_nonnull(strstr(out, bad[i].error));
     }
-    guest_stop(&g);
+    curve_guest_stop(&g);
 }
 
 /*
@@ -304,11 +304,11 @@ static void test_hmp(void)
     g_autofree char *out = NULL;
     g_auto(GStrv) rows = NULL;
     uint64_t elapsed = 0, prev = 0, dirty;
-    Guest g;
+    CurveGuest g;
     size_t i;
 
-    guest_start(&g, "tcg", false);
-    qobject_unref(measure(g.qts, 500, "dirty-bitmap"));
+    curve_guest_start(&g, "tcg", false);
+    qobject_unref(curve_measure(g.qts, 500, "dirty-bitmap"));
     out = qtest_hmp(g.qts, "info dirty_rate");
     g_assert_nonnull(strstr(out, "Mode: dirty-bitmap"));
     g_assert_nonnull(strstr(out, "Guest pages: "));
@@ -326,7 +326,7 @@ static void test_hmp(void)
         prev = elapsed;
     }
     g_assert_cmpuint(elapsed, >=, 500);
-    guest_stop(&g);
+    curve_guest_stop(&g);
 }
 
 int main(int argc, char **argv)
@@ -355,7 +355,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dirty-curve/dirty-bitmap/blocks-migration",
                    test_bitmap_blocks_migration);
     for (a = 0; a < ARRAY_SIZE(accels); a++) {
-        if (g_str_equal(accels[a], "kvm") && !kvm_usable()) {
+        if (g_str_equal(accels[a], "kvm") && !curve_kvm_usable()) {
             continue;
         }
         for (m = 0; m < ARRAY_SIZE(modes); m++) {

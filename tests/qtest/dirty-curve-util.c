@@ -14,8 +14,8 @@
 #include "migration/bootfile.h"
 #include "dirty-curve-util.h"
 
-void guest_start_extra(Guest *g, const char *accel, bool boot,
-                       const char *extra)
+void curve_guest_start_extra(CurveGuest *g, const char *accel, bool boot,
+                             const char *extra)
 {
     const char *bootpath;
 
@@ -34,13 +34,13 @@ void guest_start_extra(Guest *g, const char *accel, bool boot,
     }
 }
 
-void guest_start(Guest *g, const char *accel, bool boot)
+void curve_guest_start(CurveGuest *g, const char *accel, bool boot)
 {
-    guest_start_extra(g, accel, boot, "");
+    curve_guest_start_extra(g, accel, boot, "");
 }
 
-void guest_start_incoming(Guest *g, const Guest *src, const char *accel,
-                          const char *uri)
+void curve_guest_start_incoming(CurveGuest *g, const CurveGuest *src,
+                                const char *accel, const char *uri)
 {
     g->dir = g_dir_make_tmp("dirty-curve-test-XXXXXX", NULL);
     g_assert_nonnull(g->dir);
@@ -50,7 +50,7 @@ void guest_start_incoming(Guest *g, const Guest *src, const char *accel,
                          accel, GUEST_MB, g->serial, src->dir, uri);
 }
 
-void guest_stop(Guest *g)
+void curve_guest_stop(CurveGuest *g)
 {
     qtest_quit(g->qts);
     bootfile_delete();
@@ -65,7 +65,7 @@ void guest_stop(Guest *g)
  * A guest that never gets there, say an accelerator that cannot run it,
  * fails the test rather than hanging it.
  */
-void guest_wait_running(Guest *g)
+void curve_guest_wait_running(CurveGuest *g)
 {
     gint64 give_up = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
 
@@ -81,7 +81,7 @@ void guest_wait_running(Guest *g)
     }
 }
 
-bool guest_skip_without_kvm(Guest *g)
+bool curve_guest_skip_without_kvm(CurveGuest *g)
 {
     QDict *kvm = qtest_qmp_assert_success_ref(g->qts,
                                               "{'execute': 'query-kvm'}");
@@ -92,16 +92,16 @@ bool guest_skip_without_kvm(Guest *g)
         return false;
     }
     g_test_skip("KVM could not start: /dev/kvm is there but unusable");
-    guest_stop(g);
+    curve_guest_stop(g);
     return true;
 }
 
-uint64_t get_u64(QDict *d, const char *key)
+uint64_t curve_get_u64(QDict *d, const char *key)
 {
     return qnum_get_uint(qobject_to(QNum, qdict_get(d, key)));
 }
 
-QDict *query_dirty_rate(QTestState *qts)
+QDict *curve_query_dirty_rate(QTestState *qts)
 {
     return qtest_qmp_assert_success_ref(qts,
                                         "{'execute': 'query-dirty-rate', "
@@ -109,25 +109,25 @@ QDict *query_dirty_rate(QTestState *qts)
                                         "               'millisecond'}}");
 }
 
-size_t nr_readings(QDict *info)
+size_t curve_nr_readings(QDict *info)
 {
     return qdict_haskey(info, "readings") ?
            qlist_size(qdict_get_qlist(info, "readings")) : 0;
 }
 
-QDict *wait_measured(QTestState *qts, size_t readings)
+QDict *curve_wait_measured(QTestState *qts, size_t readings)
 {
     /* calc-time is at most 60 s */
     gint64 give_up = g_get_monotonic_time() + 180 * G_USEC_PER_SEC;
 
     for (;;) {
-        QDict *info = query_dirty_rate(qts);
+        QDict *info = curve_query_dirty_rate(qts);
 
         if (g_str_equal(qdict_get_str(info, "status"), "measured") &&
-            nr_readings(info) >= readings) {
+            curve_nr_readings(info) >= readings) {
             return info;
         }
-        if (readings && nr_readings(info) >= readings) {
+        if (readings && curve_nr_readings(info) >= readings) {
             return info;
         }
         qobject_unref(info);
@@ -136,7 +136,7 @@ QDict *wait_measured(QTestState *qts, size_t readings)
     }
 }
 
-void calc_dirty_rate(QTestState *qts, int64_t calc_ms,
+void curve_calc_dirty_rate(QTestState *qts, int64_t calc_ms,
                             const char *mode)
 {
     if (g_str_equal(mode, "page-sampling")) {
@@ -152,14 +152,14 @@ void calc_dirty_rate(QTestState *qts, int64_t calc_ms,
     }
 }
 
-QDict *measure(QTestState *qts, int64_t calc_ms, const char *mode)
+QDict *curve_measure(QTestState *qts, int64_t calc_ms, const char *mode)
 {
-    calc_dirty_rate(qts, calc_ms, mode);
-    return wait_measured(qts, 0);
+    curve_calc_dirty_rate(qts, calc_ms, mode);
+    return curve_wait_measured(qts, 0);
 }
 
-void assert_qmp_error(QTestState *qts, const char *command,
-                      const char *args, const char *expect)
+void curve_assert_qmp_error(QTestState *qts, const char *command,
+                            const char *args, const char *expect)
 {
     QObject *arguments = qobject_from_json(args, &error_abort);
     QDict *rsp = qtest_qmp(qts, "{'execute': %s, 'arguments': %p}",
@@ -176,7 +176,7 @@ void assert_qmp_error(QTestState *qts, const char *command,
     qobject_unref(rsp);
 }
 
-QDict *wait_migration_done(QTestState *qts)
+QDict *curve_wait_migration_done(QTestState *qts)
 {
     gint64 give_up = g_get_monotonic_time() + 600 * G_USEC_PER_SEC;
 
@@ -195,7 +195,7 @@ QDict *wait_migration_done(QTestState *qts)
     }
 }
 
-bool kvm_usable(void)
+bool curve_kvm_usable(void)
 {
     return qtest_has_accel("kvm") && access("/dev/kvm", R_OK | W_OK) == 0;
 }
@@ -208,7 +208,7 @@ bool kvm_usable(void)
  * exiting with KVM_EXIT_DIRTY_RING_FULL while nothing is left to reap,
  * and kvm_dirty_ring_reap_locked() can fail its assertion.
  */
-bool kvm_dirty_ring_trusted(void)
+bool curve_kvm_dirty_ring_trusted(void)
 {
     return getenv("QEMU_TEST_FLAKY_TESTS") ||
            access("/sys/module/kvm_pvm", F_OK) != 0;

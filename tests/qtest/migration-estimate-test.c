@@ -36,12 +36,12 @@ static QDict *estimate(QTestState *qts, uint64_t bandwidth,
 
     g_assert_cmpuint(qlist_size(rows), ==, 1);
     row = qobject_to(QDict, qlist_peek(rows));
-    g_assert_cmpuint(get_u64(row, "bandwidth"), ==, bandwidth);
+    g_assert_cmpuint(curve_get_u64(row, "bandwidth"), ==, bandwidth);
     /* the cell asked for, and the one without downtime-limit */
     cells = qdict_get_qlist(row, "estimates");
     g_assert_cmpuint(qlist_size(cells), ==, 2);
     cell = qobject_to(QDict, qlist_peek(cells));
-    g_assert_cmpuint(get_u64(cell, "downtime-limit"), ==, downtime_limit);
+    g_assert_cmpuint(curve_get_u64(cell, "downtime-limit"), ==, downtime_limit);
     qobject_ref(cell);
     qobject_unref(info);
     return cell;
@@ -58,8 +58,8 @@ static GArray *default_bandwidths(QTestState *qts, const char *args)
     QListEntry *e;
 
     QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "bandwidths"), e) {
-        uint64_t bw = get_u64(qobject_to(QDict, qlist_entry_obj(e)),
-                              "bandwidth");
+        uint64_t bw = curve_get_u64(qobject_to(QDict, qlist_entry_obj(e)),
+                                    "bandwidth");
 
         g_array_append_val(bandwidths, bw);
     }
@@ -69,30 +69,30 @@ static GArray *default_bandwidths(QTestState *qts, const char *args)
 
 static void test_unmeasured(void)
 {
-    Guest g;
+    CurveGuest g;
     g_autofree char *out = NULL;
 
-    guest_start(&g, "tcg", false);
-    assert_qmp_error(g.qts, "query-migration-estimate", "{}",
-                     "no dirty page curve measured yet");
+    curve_guest_start(&g, "tcg", false);
+    curve_assert_qmp_error(g.qts, "query-migration-estimate", "{}",
+                           "no dirty page curve measured yet");
     out = qtest_hmp(g.qts, "info migrate_estimate");
     g_assert_nonnull(strstr(out, "no dirty page curve measured yet"));
-    guest_stop(&g);
+    curve_guest_stop(&g);
 }
 
 static void test_measuring(void)
 {
-    Guest g;
+    CurveGuest g;
     g_autofree char *out = NULL;
 
-    guest_start(&g, "tcg", false);
-    calc_dirty_rate(g.qts, 5000, "page-sampling");
-    assert_qmp_error(g.qts, "query-migration-estimate", "{}",
-                     "calc-dirty-rate is still measuring (");
+    curve_guest_start(&g, "tcg", false);
+    curve_calc_dirty_rate(g.qts, 5000, "page-sampling");
+    curve_assert_qmp_error(g.qts, "query-migration-estimate", "{}",
+                           "calc-dirty-rate is still measuring (");
     out = qtest_hmp(g.qts, "info migrate_estimate");
     g_assert_nonnull(strstr(out, " of 5000 ms)"));
-    qobject_unref(wait_measured(g.qts, 0));
-    guest_stop(&g);
+    qobject_unref(curve_wait_measured(g.qts, 0));
+    curve_guest_stop(&g);
 }
 
 /*
@@ -144,7 +144,7 @@ static void test_arguments(void)
           "'link-bandwidth' must be between 1 and 125000000000000" },
     };
     g_autoptr(GString) many = g_string_new("{'bandwidths': [1");
-    Guest g;
+    CurveGuest g;
     size_t i;
 
     for (i = 2; i <= 33; i++) {
@@ -152,14 +152,14 @@ static void test_arguments(void)
     }
     g_string_append(many, "]}");
 
-    guest_start(&g, "tcg", false);
+    curve_guest_start(&g, "tcg", false);
     for (i = 0; i < ARRAY_SIZE(bad); i++) {
-        assert_qmp_error(g.qts, "query-migration-estimate", bad[i].args,
-                         bad[i].error);
+        curve_assert_qmp_error(g.qts, "query-migration-estimate", bad[i].args,
+                               bad[i].error);
     }
-    assert_qmp_error(g.qts, "query-migration-estimate", many->str,
-                     "'bandwidths' may have at most 32 entries");
-    guest_stop(&g);
+    curve_assert_qmp_error(g.qts, "query-migration-estimate", many->str,
+                           "'bandwidths' may have at most 32 entries");
+    curve_guest_stop(&g);
 }
 
 /* The default grid, and HMP's table */
@@ -169,18 +169,18 @@ static void test_default_grid(void)
     const size_t nr_bandwidths = 9;
     /* 5 standard limits and the default downtime-limit, 300 ms */
     const size_t nr_limits = 6;
-    Guest g;
+    CurveGuest g;
     QDict *info;
     QListEntry *r, *c;
     g_autofree char *out = NULL;
 
-    guest_start(&g, "tcg", true);
-    guest_wait_running(&g);
-    qobject_unref(measure(g.qts, 1000, "page-sampling"));
+    curve_guest_start(&g, "tcg", true);
+    curve_guest_wait_running(&g);
+    qobject_unref(curve_measure(g.qts, 1000, "page-sampling"));
     info = qtest_qmp_assert_success_ref(g.qts,
         "{'execute': 'query-migration-estimate'}");
 
-    g_assert_cmpuint(get_u64(info, "deadline"), ==, 3600 * 1000);
+    g_assert_cmpuint(curve_get_u64(info, "deadline"), ==, 3600 * 1000);
     g_assert_false(qdict_haskey(info, "link-bandwidth"));
     g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "bandwidths")), ==,
                      nr_bandwidths);
@@ -204,10 +204,11 @@ static void test_default_grid(void)
             g_assert_cmpint(qdict_haskey(cell, "transferred"), ==,
                             converges);
             if (converges) {
-                g_assert_cmpuint(get_u64(cell, "total-time"), >=,
-                                 get_u64(cell, "downtime"));
+                g_assert_cmpuint(curve_get_u64(cell, "total-time"), >=,
+                                 curve_get_u64(cell, "downtime"));
                 /* the first sync, at least one in the loop, the last */
-                g_assert_cmpuint(get_u64(cell, "dirty-sync-count"), >=, 3);
+                g_assert_cmpuint(curve_get_u64(cell, "dirty-sync-count"),
+                                 >=, 3);
             }
         }
     }
@@ -222,7 +223,7 @@ static void test_default_grid(void)
     g_assert_nonnull(strstr(out, "100 Mbit/s"));
     g_assert_nonnull(strstr(out, "40 Gbit/s"));
     g_assert_nonnull(strstr(out, "Lowest bandwidth that converges: 125ms: "));
-    guest_stop(&g);
+    curve_guest_stop(&g);
 }
 
 /*
@@ -234,13 +235,13 @@ static void test_unlimited_bandwidth(void)
 {
     static const uint64_t unlimited[] = { 0, 9223372036853727232ULL };
     const uint64_t link = MB_PER_S(1000);
-    Guest g;
+    CurveGuest g;
     g_autoptr(GArray) bw = NULL;
     size_t i, j;
 
-    guest_start(&g, "tcg", true);
-    guest_wait_running(&g);
-    qobject_unref(measure(g.qts, 1000, "page-sampling"));
+    curve_guest_start(&g, "tcg", true);
+    curve_guest_wait_running(&g);
+    qobject_unref(curve_measure(g.qts, 1000, "page-sampling"));
 
     for (i = 0; i < ARRAY_SIZE(unlimited); i++) {
         g_autofree char *out = NULL;
@@ -297,7 +298,7 @@ static void test_unlimited_bandwidth(void)
         g_assert_cmpuint(g_array_index(bw, uint64_t, j - 1), <,
                          g_array_index(bw, uint64_t, j));
     }
-    guest_stop(&g);
+    curve_guest_stop(&g);
 }
 
 /*
@@ -311,12 +312,12 @@ static void test_verdicts(const void *opaque)
     const char *mode = opaque;
     const uint64_t bandwidth = GBIT_PER_S(10), limit = 5000;
     g_autofree char *uri = NULL;
-    Guest src, dst;
+    CurveGuest src, dst;
     QDict *cell, *info, *min;
 
-    guest_start(&src, "tcg", true);
-    guest_wait_running(&src);
-    qobject_unref(measure(src.qts, 1000, mode));
+    curve_guest_start(&src, "tcg", true);
+    curve_guest_wait_running(&src);
+    qobject_unref(curve_measure(src.qts, 1000, mode));
 
     cell = estimate(src.qts, GBIT_PER_S(1000), 5000);
     g_assert_true(qdict_get_bool(cell, "converges"));
@@ -330,15 +331,15 @@ static void test_verdicts(const void *opaque)
         " 'downtime-limits': [300]}}");
     min = qobject_to(QDict, qlist_peek(qdict_get_qlist(info,
                                                         "min-bandwidth")));
-    g_assert_cmpuint(get_u64(min, "bandwidth"), >, HOT_SET_IN_300_MS / 2);
-    g_assert_cmpuint(get_u64(min, "bandwidth"), <, HOT_SET_IN_300_MS * 2);
+    g_assert_cmpuint(curve_get_u64(min, "bandwidth"), >, HOT_SET_IN_300_MS / 2);
+    g_assert_cmpuint(curve_get_u64(min, "bandwidth"), <, HOT_SET_IN_300_MS * 2);
     qobject_unref(info);
 
     cell = estimate(src.qts, bandwidth, limit);
     g_assert_true(qdict_get_bool(cell, "converges"));
     qobject_unref(cell);
 
-    guest_start_incoming(&dst, &src, "tcg", "defer");
+    curve_guest_start_incoming(&dst, &src, "tcg", "defer");
     uri = g_strdup_printf("unix:%s/migsocket", dst.dir);
     qtest_qmp_assert_success(dst.qts, "{'execute': 'migrate-incoming', "
                              "'arguments': {'uri': %s}}", uri);
@@ -348,13 +349,13 @@ static void test_verdicts(const void *opaque)
                              bandwidth, limit);
     qtest_qmp_assert_success(src.qts, "{'execute': 'migrate', "
                              "'arguments': {'uri': %s}}", uri);
-    qobject_unref(wait_migration_done(src.qts));
+    qobject_unref(curve_wait_migration_done(src.qts));
 
     g_free(uri);
     uri = g_strdup_printf("%s/migsocket", dst.dir);
     unlink(uri);
-    guest_stop(&dst);
-    guest_stop(&src);
+    curve_guest_stop(&dst);
+    curve_guest_stop(&src);
 }
 
 int main(int argc, char **argv)

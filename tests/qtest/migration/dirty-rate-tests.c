@@ -25,8 +25,8 @@ static char *tmpfs;
 /* Wait for the measurement to end; return how many readings it took */
 static size_t readings_when_measured(QTestState *who)
 {
-    QDict *info = wait_measured(who, 0);
-    size_t n = nr_readings(info);
+    QDict *info = curve_wait_measured(who, 0);
+    size_t n = curve_nr_readings(info);
 
     qobject_unref(info);
     return n;
@@ -34,7 +34,7 @@ static size_t readings_when_measured(QTestState *who)
 
 static void *measure_first(QTestState *from, QTestState *to)
 {
-    calc_dirty_rate(from, 2000, "page-sampling");
+    curve_calc_dirty_rate(from, 2000, "page-sampling");
     return NULL;
 }
 
@@ -86,14 +86,15 @@ static void measure_during_migration(const char *mode, const char *refusal)
         g_autofree char *calc_args = g_strdup_printf(
             "{'calc-time': 1, 'mode': '%s'}", mode);
 
-        assert_qmp_error(from, "calc-dirty-rate", calc_args, refusal);
+        curve_assert_qmp_error(from, "calc-dirty-rate", calc_args, refusal);
     } else {
-        calc_dirty_rate(from, 2000, mode);
+        curve_calc_dirty_rate(from, 2000, mode);
         if (g_str_equal(mode, "dirty-ring")) {
-            qobject_unref(wait_measured(from, 0));
+            qobject_unref(curve_wait_measured(from, 0));
             /* a rate per vCPU, not a curve: nothing to estimate from */
-            assert_qmp_error(from, "query-migration-estimate", "{}",
-                             "calc-dirty-rate measured in dirty-ring mode");
+            curve_assert_qmp_error(from, "query-migration-estimate", "{}",
+                                   "calc-dirty-rate measured in dirty-ring "
+                                   "mode");
         } else {
             g_assert_cmpuint(readings_when_measured(from), >, 0);
         }
@@ -130,7 +131,7 @@ void migration_test_add_dirty_rate(MigrationTestEnv *env)
                        test_migration_then_sampling);
     migration_test_add("/migration/dirty-rate/migration-then-dirty-bitmap",
                        test_migration_then_bitmap);
-    if (env->has_kvm && env->has_dirty_ring && kvm_dirty_ring_trusted()) {
+    if (env->has_kvm && env->has_dirty_ring && curve_kvm_dirty_ring_trusted()) {
         migration_test_add("/migration/dirty-rate/migration-then-dirty-ring",
                            test_migration_then_ring);
     }
