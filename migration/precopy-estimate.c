@@ -570,7 +570,8 @@ static void sim_complete(PrecopySim *s)
 {
     double rest;
 
-    sim_sync(s);        /* adds nothing right after the exact sync */
+    /* right after an exact sync this adds nothing, but counts */
+    sim_sync(s);
     rest = send_pages(s->w, &s->q, INFINITY, INFINITY);
     s->e->converges = true;
     s->e->downtime_ms = round_u64(rest * 1000.0 / s->link);

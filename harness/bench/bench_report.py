@@ -59,6 +59,22 @@ def quantile(xs, q):
     return xs[lo] + (xs[hi] - xs[lo]) * (i - lo)
 
 
+def syncs_cell(run):
+    """Dirty syncs of @run, predicted/actual; '-' where not predicted."""
+    est = run['estimate']
+    # runs recorded before the series' final QAPI say 'iterations'
+    pred = est.get('dirty-sync-count', est.get('iterations'))
+    return (f'{pred if est["converges"] else "-"}/'
+            f'{run["actual"]["ram"]["dirty-sync-count"]}')
+
+
+def error_cell(e):
+    """One model's error on a run, or why it has none."""
+    if 'err' in e:
+        return pct(e['err'])
+    return 'wrong verdict' if e['wrong'] else ''
+
+
 def summary(runs, evals):
     rows = []
     for name in MODELS:
@@ -191,14 +207,11 @@ def compare_bases(runs, previous):
          '| --- | ---: | ---: | ---: | ---: | ---: | ---: |']
     for label, rs in (('10.0.2', [old[i] for i in ids]),
                       ('10.2.2', [new[i] for i in ids])):
-        ev = [evaluate(r)['ours'] for r in rs]
-        errs = [abs(e['err']) for e in ev if 'err' in e]
-        w.append(f'| {label} | {len(rs)} | '
-                 f'{quantile(errs, 0.5) * 100:.1f}% | '
-                 f'{quantile(errs, 0.9) * 100:.1f}% | '
-                 f'{max(errs, default=float("nan")) * 100:.1f}% | '
-                 f'{sum(e["wrong"] for e in ev)} | '
-                 f'{sum(e["bad"] for e in ev)} |')
+        row = next(r for r in summary(rs, [evaluate(r) for r in rs])
+                   if r[0] == 'ours')
+        _, _, med, p90, mx, wrong, bad = row[:7]
+        w.append(f'| {label} | {len(rs)} | {med * 100:.1f}% | '
+                 f'{p90 * 100:.1f}% | {mx * 100:.1f}% | {wrong} | {bad} |')
     w.append('\nPer cell: actual total time in ms, and dirty syncs, '
              'predicted/actual; "-": did not converge (actual) or '
              'predicted not to.\n')
@@ -212,15 +225,8 @@ def compare_bases(runs, previous):
             cols.append(a['total-time'] if r['converged'] else None)
         change = (pct((cols[1] - cols[0]) / cols[0])
                   if None not in cols else '')
-        syncs, errs = [], []
-        for r in (old[i], new[i]):
-            est, a = r['estimate'], r['actual']
-            pred = est.get('dirty-sync-count', est.get('iterations'))
-            syncs.append(f'{pred if est["converges"] else "-"}/'
-                         f'{a["ram"]["dirty-sync-count"]}')
-            e = evaluate(r)['ours']
-            errs.append(pct(e['err']) if 'err' in e else
-                        ('wrong verdict' if e['wrong'] else ''))
+        syncs = [syncs_cell(r) for r in (old[i], new[i])]
+        errs = [error_cell(evaluate(r)['ours']) for r in (old[i], new[i])]
         w.append(f'| {i} | {cols[0] if cols[0] is not None else "-"} | '
                  f'{cols[1] if cols[1] is not None else "-"} | {change} | '
                  f'{syncs[0]} | {syncs[1]} | {errs[0]} | {errs[1]} |')
@@ -372,14 +378,10 @@ def main():
                     s += f' ({pct(e["err"])})'
                 return f'**{s}**' if e['bad'] else s
 
-            # runs recorded before the series' final QAPI say 'iterations'
-            pred_syncs = est.get('dirty-sync-count', est.get('iterations'))
-            syncs = (f'{pred_syncs if est["converges"] else "-"}/'
-                     f'{a["ram"]["dirty-sync-count"]}')
+            syncs = syncs_cell(r)
             dt = (f'{est["downtime"] if est["converges"] else "-"}/'
                   f'{a["downtime"] if r["converged"] else "-"}')
-            err = pct(ev['ours']['err']) if 'err' in ev['ours'] else (
-                'wrong verdict' if ev['ours']['wrong'] else '')
+            err = error_cell(ev['ours'])
             w.append(f'| {mbit(r["bandwidth"])} | {r["downtime-limit"]} | '
                      f'{r["repeat"]} | {at} | '
                      f'{est["total-time"] if est["converges"] else "-"} | '
