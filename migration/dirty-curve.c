@@ -5,6 +5,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <math.h>
 #include "qemu/atomic.h"
 #include "dirty-curve.h"
 
@@ -54,9 +55,52 @@ size_t dirty_curve_measure(const DirtyCurveOps *ops, void *opaque,
             continue;
         }
         ops->sleep_until_ms(start_ms + times[i], opaque);
-        readings[taken].elapsed_ms = ops->now_ms(opaque) - start_ms;
-        readings[taken].dirty_pages = ops->read(last, opaque);
+        readings[taken] = (DirtyCurveReading) {
+            .elapsed_ms = ops->now_ms(opaque) - start_ms,
+        };
+        ops->read(last, &readings[taken], opaque);
         qatomic_store_release(published, ++taken);
     }
     return taken;
+}
+
+/*
+ * The Wilson score interval of a binomial proportion, @hits of @n, scaled
+ * to @space pages: whole pages, rounded outwards
+ */
+static void wilson_interval(uint64_t hits, uint64_t n, uint64_t space,
+                            uint64_t *lo, uint64_t *hi)
+{
+    const double z = DIRTY_CURVE_CONFIDENCE_Z;
+    double p = (double)hits / n;
+    double centre = (p + z * z / (2.0 * n)) / (1 + z * z / n);
+    double half = z / (1 + z * z / n) *
+                  sqrt(p * (1 - p) / n + z * z / (4.0 * n * n));
+
+    *lo = floor(MAX(0, centre - half) * space);
+    *hi = ceil(MIN(1, centre + half) * space);
+}
+
+void dirty_curve_bounds(const DirtyCurve *c, DirtyCurve *low,
+                        DirtyCurve *high)
+{
+    uint64_t lo, hi;
+    size_t i;
+
+    *low = *high = *c;
+    if (c->exact || !c->sampled_pages) {
+        return;
+    }
+    for (i = 0; i < c->nr_readings; i++) {
+        const DirtyCurveReading *r = &c->readings[i];
+
+        wilson_interval(r->sampled_dirty, c->sampled_pages, c->sampled_space,
+                        &lo, &hi);
+        low->readings[i].dirty_pages = MIN(r->dirty_pages, lo);
+        high->readings[i].dirty_pages = MAX(r->dirty_pages, hi);
+    }
+    wilson_interval(c->sampled_zero, c->sampled_pages, c->sampled_space,
+                    &lo, &hi);
+    low->zero_pages = MIN(c->total_pages, MAX(c->zero_pages, hi));
+    high->zero_pages = MIN(c->zero_pages, lo);
 }

@@ -24,18 +24,33 @@ typedef struct DirtyCurveReading {
     int64_t elapsed_ms;
     /* Distinct pages dirtied since then, for the whole guest */
     uint64_t dirty_pages;
+    /* Page-sampling: of the sampled pages, those seen dirtied by then */
+    uint64_t sampled_dirty;
 } DirtyCurveReading;
 
-/* The dirty page curve of a finished measurement, as an estimate takes it */
+/*
+ * The dirty page curve of a finished measurement, as an estimate takes it.
+ * In page-sampling mode, its readings and its zero pages are fractions of
+ * the sampled pages scaled to the pages they were drawn from; in
+ * dirty-bitmap mode, every page is counted.
+ */
 typedef struct DirtyCurve {
     DirtyCurveReading readings[DIRTY_CURVE_MAX_READINGS];
     size_t nr_readings;         /* at least 1 */
     uint64_t total_pages;       /* pages that migration transfers */
-    uint64_t sampled_pages;     /* pages hashed */
-    uint64_t zero_pages;        /* of total_pages, estimated all zero */
+    uint64_t sampled_space;     /* ... of which samples were drawn from */
+    uint64_t sampled_pages;     /* samples drawn: pages hashed */
+    uint64_t sampled_zero;      /* samples all zero at the start */
+    uint64_t zero_pages;        /* of total_pages, all zero at the start */
     uint64_t page_size;         /* bytes per page */
-    bool exact;                 /* readings count every page (dirty-bitmap) */
+    bool exact;                 /* every page counted (dirty-bitmap) */
 } DirtyCurve;
+
+/*
+ * How wide the range of a sampled count is: the normal quantile of a
+ * two-sided 95% interval
+ */
+#define DIRTY_CURVE_CONFIDENCE_Z 1.96
 
 /**
  * dirty_curve_schedule: When a measurement takes its readings
@@ -53,11 +68,32 @@ typedef struct DirtyCurve {
  */
 size_t dirty_curve_schedule(int64_t calc_time_ms, int64_t *times);
 
-/*
- * Take one reading: the distinct pages dirtied since the start of the
- * measurement.  @last is true for the reading at calc-time.
+/**
+ * dirty_curve_bounds: The curves that a sampled curve may stand for
+ *
+ * A page-sampling reading counts the samples found dirtied: a binomial
+ * draw from the pages sampled.  @low gets the curve whose readings, and
+ * @high the one whose pages not all zero, are each at the low end of
+ * their Wilson score interval (DIRTY_CURVE_CONFIDENCE_Z); the other way
+ * round for the rest.  @low is the guest that dirties least and has the
+ * fewest pages to send, @high the one that dirties most and has the most.
+ * Both stay monotonic and contain @c between them.  An exact curve is its
+ * own bounds.
+ *
+ * @c: the curve as measured
+ * @low: filled with the curve at the low ends
+ * @high: filled with the curve at the high ends
  */
-typedef uint64_t DirtyCurveReadFn(bool last, void *opaque);
+void dirty_curve_bounds(const DirtyCurve *c, DirtyCurve *low,
+                        DirtyCurve *high);
+
+/*
+ * Take one reading: fill in the counts of @reading, the distinct pages
+ * dirtied since the start of the measurement.  @last is true for the
+ * reading at calc-time.
+ */
+typedef void DirtyCurveReadFn(bool last, DirtyCurveReading *reading,
+                              void *opaque);
 
 typedef struct DirtyCurveOps {
     /* A monotonic clock, in milliseconds. */

@@ -116,31 +116,82 @@ static uint64_t estimate_current_bandwidth(uint64_t link)
     return bandwidth;
 }
 
-static MigrationEstimate *estimate_cell(const PrecopyWorkload *w,
+static const MigrationEstimateVerdict estimate_verdicts[] = {
+    [PRECOPY_CONVERGES] = MIGRATION_ESTIMATE_VERDICT_CONVERGES,
+    [PRECOPY_UNCERTAIN] = MIGRATION_ESTIMATE_VERDICT_UNCERTAIN,
+    [PRECOPY_DOES_NOT_CONVERGE] = MIGRATION_ESTIMATE_VERDICT_DOES_NOT_CONVERGE,
+};
+
+static MigrationEstimate *estimate_cell(const PrecopyWorkloadRange *w,
                                         PrecopyParams *p,
                                         uint64_t downtime_limit_ms)
 {
     MigrationEstimate *cell = g_new0(MigrationEstimate, 1);
-    PrecopyEstimate e;
+    PrecopyEstimateRange r;
+    const PrecopyEstimate *e = &r.measured;
 
     p->downtime_limit_ms = downtime_limit_ms;
-    precopy_estimate(w, p, &e);
+    precopy_estimate_range(w, p, &r);
 
     cell->has_downtime_limit =
         downtime_limit_ms != PRECOPY_DOWNTIME_UNLIMITED;
     cell->downtime_limit = cell->has_downtime_limit ? downtime_limit_ms : 0;
-    cell->converges = e.converges;
-    if (e.converges) {
+    cell->verdict = estimate_verdicts[r.verdict];
+    cell->has_min_total_time = r.verdict != PRECOPY_DOES_NOT_CONVERGE;
+    cell->min_total_time = r.min_total_time_ms;
+    cell->has_max_total_time = r.verdict == PRECOPY_CONVERGES;
+    cell->max_total_time = r.max_total_time_ms;
+    if (e->converges) {
         cell->has_total_time = true;
-        cell->total_time = e.total_time_ms;
+        cell->total_time = e->total_time_ms;
         cell->has_downtime = true;
-        cell->downtime = e.downtime_ms;
+        cell->downtime = e->downtime_ms;
         cell->has_dirty_sync_count = true;
-        cell->dirty_sync_count = e.dirty_syncs;
+        cell->dirty_sync_count = e->dirty_syncs;
         cell->has_transferred = true;
-        cell->transferred = e.transferred;
+        cell->transferred = e->transferred;
     }
     return cell;
+}
+
+static MigrationEstimateMinBandwidth *estimate_min_bandwidth(
+    const PrecopyWorkloadRange *w, PrecopyParams *p,
+    uint64_t downtime_limit_ms)
+{
+    MigrationEstimateMinBandwidth *min =
+        g_new0(MigrationEstimateMinBandwidth, 1);
+    PrecopyBandwidthRange r;
+
+    p->downtime_limit_ms = downtime_limit_ms;
+    precopy_min_bandwidth_range(w, p, ESTIMATE_SEARCH_MIN_BANDWIDTH,
+                                ESTIMATE_SEARCH_MAX_BANDWIDTH, &r);
+    min->downtime_limit = downtime_limit_ms;
+    min->has_bandwidth = r.measured != 0;
+    min->bandwidth = r.measured;
+    min->has_lowest = r.min != 0;
+    min->lowest = r.min;
+    min->has_highest = r.max != 0;
+    min->highest = r.max;
+    return min;
+}
+
+/*
+ * The curve of the last calc-dirty-rate, and the ends of its range, in
+ * @curves; the workloads on them in @w
+ */
+static bool estimate_workloads(DirtyCurve curves[3], PrecopyWorkloadRange *w,
+                               Error **errp)
+{
+    if (!dirtyrate_get_curve(&curves[0], errp)) {
+        return false;
+    }
+    dirty_curve_bounds(&curves[0], &curves[1], &curves[2]);
+    precopy_workload_from_curve(&w->measured, &curves[0]);
+    precopy_workload_from_curve(&w->low, &curves[1]);
+    precopy_workload_from_curve(&w->high, &curves[2]);
+    return precopy_workload_check(&w->measured, errp) &&
+           precopy_workload_check(&w->low, errp) &&
+           precopy_workload_check(&w->high, errp);
 }
 
 MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
@@ -160,8 +211,8 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
     MigrationEstimateInfo *info;
     MigrationEstimateBandwidthList **rows;
     MigrationEstimateMinBandwidthList **mins;
-    DirtyCurve curve;
-    PrecopyWorkload w;
+    DirtyCurve curves[3];
+    PrecopyWorkloadRange w;
     PrecopyParams p;
     size_t nr_bw = 0, nr_dt = 0, i, j;
 
@@ -218,22 +269,13 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
                              true, migrate_downtime_limit(), dt);
     }
 
-    if (!dirtyrate_get_curve(&curve, errp)) {
-        return NULL;
-    }
-    w = (PrecopyWorkload) {
-        .readings = curve.readings,
-        .nr_readings = curve.nr_readings,
-        .total_pages = curve.total_pages,
-        .zero_pages = curve.zero_pages,
-        .page_size = curve.page_size,
-    };
-    if (!precopy_workload_check(&w, errp)) {
+    if (!estimate_workloads(curves, &w, errp)) {
         return NULL;
     }
 
     info = g_new0(MigrationEstimateInfo, 1);
     info->deadline = deadline;
+    info->exact = curves[0].exact;
     if (p.link_bandwidth || p.switchover_bandwidth) {
         info->has_link_bandwidth = true;
         info->link_bandwidth = p.link_bandwidth ?: p.switchover_bandwidth;
@@ -255,16 +297,7 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
 
     mins = &info->min_bandwidth;
     for (j = 0; j < nr_dt; j++) {
-        MigrationEstimateMinBandwidth *min =
-            g_new0(MigrationEstimateMinBandwidth, 1);
-
-        p.downtime_limit_ms = dt[j];
-        min->downtime_limit = dt[j];
-        min->bandwidth = precopy_min_bandwidth(&w, &p,
-                                               ESTIMATE_SEARCH_MIN_BANDWIDTH,
-                                               ESTIMATE_SEARCH_MAX_BANDWIDTH);
-        min->has_bandwidth = min->bandwidth != 0;
-        QAPI_LIST_APPEND(mins, min);
+        QAPI_LIST_APPEND(mins, estimate_min_bandwidth(&w, &p, dt[j]));
     }
 
     trace_query_migration_estimate(nr_bw, nr_dt + 1,
@@ -303,71 +336,147 @@ static char *format_bandwidth(uint64_t bytes_per_s)
     return g_strdup_printf("%.3g %s", v, units[u]);
 }
 
-static void hmp_print_curve(Monitor *mon)
+static void hmp_print_curve(Monitor *mon, bool exact)
 {
     g_autoptr(DirtyRateInfo) dirty = NULL;
 
     dirty = qmp_query_dirty_rate(true, TIME_UNIT_MILLISECOND, NULL);
-    if (dirty && dirty->has_total_pages) {
-        monitor_printf(mon, "Dirty page curve: %s, %" PRIi64 " ms, %"
-                       PRIu64 " pages of %" PRIu64 " bytes, about %" PRIu64
-                       " of them zero\n",
-                       DirtyRateMeasureMode_str(dirty->mode), dirty->calc_time,
-                       dirty->total_pages, dirty->page_size,
-                       dirty->zero_pages);
+    if (!dirty || !dirty->has_total_pages) {
+        return;
     }
+    monitor_printf(mon, "Dirty page curve: %s, %" PRIi64 " ms, %" PRIu64
+                   " pages of %" PRIu64 " bytes, %s%" PRIu64 " of them zero\n",
+                   DirtyRateMeasureMode_str(dirty->mode), dirty->calc_time,
+                   dirty->total_pages, dirty->page_size,
+                   exact ? "" : "about ", dirty->zero_pages);
+    if (exact) {
+        monitor_printf(mon, "Every page counted: no ranges\n");
+    } else {
+        monitor_printf(mon, "%" PRIu64 " pages sampled: ranges cover the "
+                       "95%% confidence interval of each reading\n",
+                       dirty->sampled_pages);
+    }
+}
+
+/*
+ * "21s", "21s (17-26s)" for a range, "? (17s-)" for a migration that
+ * converges in part of the range only, "-" for one that never does
+ */
+static char *format_estimate(const MigrationEstimate *cell)
+{
+    g_autofree char *min = NULL;
+    g_autofree char *max = NULL;
+    g_autofree char *mid = NULL;
+    size_t digits;
+
+    if (cell->verdict == MIGRATION_ESTIMATE_VERDICT_DOES_NOT_CONVERGE) {
+        return g_strdup("-");
+    }
+    min = format_duration(cell->min_total_time);
+    if (cell->verdict == MIGRATION_ESTIMATE_VERDICT_UNCERTAIN) {
+        return g_strdup_printf("? (%s-)", min);
+    }
+    mid = format_duration(cell->total_time);
+    max = format_duration(cell->max_total_time);
+    if (!strcmp(min, max)) {
+        return g_steal_pointer(&mid);
+    }
+    /* "17s-26s" as "17-26s", but "1m55s-2m10s" whole */
+    digits = strspn(min, "0123456789");
+    if ((!strcmp(min + digits, "s") || !strcmp(min + digits, "ms")) &&
+        !strcmp(min + digits, max + strspn(max, "0123456789"))) {
+        min[digits] = '\0';
+    }
+    return g_strdup_printf("%s (%s-%s)", mid, min, max);
+}
+
+/* Bandwidths as "1.25 Gbit/s (1.1-1.4 Gbit/s)", or "none" */
+static char *format_min_bandwidth(const MigrationEstimateMinBandwidth *min)
+{
+    g_autofree char *mid = NULL;
+    g_autofree char *lowest = NULL;
+    g_autofree char *highest = NULL;
+    char *unit;
+
+    if (!min->has_lowest) {
+        return g_strdup("none");
+    }
+    lowest = format_bandwidth(min->lowest);
+    highest = min->has_highest ? format_bandwidth(min->highest) :
+              g_strdup("none");
+    mid = min->has_bandwidth ? format_bandwidth(min->bandwidth) :
+          g_strdup("none");
+    if (!strcmp(lowest, highest)) {
+        return g_steal_pointer(&mid);
+    }
+    /* "460 Mbit/s-533 Mbit/s" as "460-533 Mbit/s" */
+    unit = strchr(lowest, ' ');
+    if (unit && !strcmp(unit, strchr(highest, ' ') ?: "")) {
+        *unit = '\0';
+    }
+    return g_strdup_printf("%s (%s-%s)", mid, lowest, highest);
 }
 
 void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
 {
     g_autoptr(MigrationEstimateInfo) info = NULL;
+    g_autoptr(GPtrArray) text = g_ptr_array_new_with_free_func(g_free);
     MigrationEstimateBandwidthList *row;
     MigrationEstimateList *cell;
     MigrationEstimateMinBandwidthList *min;
     g_autofree char *deadline = NULL;
+    int width[ESTIMATE_MAX_DOWNTIME_LIMITS + 1] = { 0 };
     Error *err = NULL;
+    size_t columns = 0, i, j;
 
     info = qmp_query_migration_estimate(false, NULL, false, NULL, false, 0,
                                         false, 0, &err);
     if (hmp_handle_error(mon, err)) {
         return;
     }
-    hmp_print_curve(mon);
+    hmp_print_curve(mon, info->exact);
     deadline = format_duration(info->deadline);
-    monitor_printf(mon, "Estimated migration time ('-': does not converge "
-                   "within %s)\n", deadline);
+    monitor_printf(mon, "Estimated migration time ('?': may not converge, "
+                   "'-': does not converge within %s)\n", deadline);
+
+    /* the header, then the rows, each a string per column */
+    for (cell = info->bandwidths->value->estimates; cell; cell = cell->next) {
+        g_ptr_array_add(text, cell->value->has_downtime_limit ?
+                        format_duration(cell->value->downtime_limit) :
+                        g_strdup("unlimited"));
+        columns++;
+    }
+    for (row = info->bandwidths; row; row = row->next) {
+        for (cell = row->value->estimates; cell; cell = cell->next) {
+            g_ptr_array_add(text, format_estimate(cell->value));
+        }
+    }
+    for (i = 0; i < text->len; i++) {
+        width[i % columns] = MAX(width[i % columns],
+                                 strlen(g_ptr_array_index(text, i)));
+    }
 
     monitor_printf(mon, "%-12s", "bandwidth");
-    for (cell = info->bandwidths->value->estimates; cell; cell = cell->next) {
-        g_autofree char *limit = cell->value->has_downtime_limit ?
-            format_duration(cell->value->downtime_limit) :
-            g_strdup("unlimited");
+    row = info->bandwidths;
+    for (i = 0; i < text->len; i++) {
+        j = i % columns;
+        if (i && !j) {
+            g_autofree char *bandwidth =
+                format_bandwidth(row->value->bandwidth);
 
-        monitor_printf(mon, " %9s", limit);
+            monitor_printf(mon, "\n%-12s", bandwidth);
+            row = row->next;
+        }
+        monitor_printf(mon, " %*s", width[j],
+                       (char *)g_ptr_array_index(text, i));
     }
     monitor_printf(mon, "\n");
 
-    for (row = info->bandwidths; row; row = row->next) {
-        g_autofree char *bandwidth = format_bandwidth(row->value->bandwidth);
-
-        monitor_printf(mon, "%-12s", bandwidth);
-        for (cell = row->value->estimates; cell; cell = cell->next) {
-            g_autofree char *time = cell->value->converges ?
-                format_duration(cell->value->total_time) : g_strdup("-");
-
-            monitor_printf(mon, " %9s", time);
-        }
-        monitor_printf(mon, "\n");
-    }
-
-    monitor_printf(mon, "Lowest bandwidth that converges:");
+    monitor_printf(mon, "Lowest bandwidth that converges:\n");
     for (min = info->min_bandwidth; min; min = min->next) {
         g_autofree char *limit = format_duration(min->value->downtime_limit);
-        g_autofree char *bandwidth = min->value->has_bandwidth ?
-            format_bandwidth(min->value->bandwidth) : g_strdup("none");
+        g_autofree char *bandwidth = format_min_bandwidth(min->value);
 
-        monitor_printf(mon, "%s %s: %s", min == info->min_bandwidth ? "" : ",",
-                       limit, bandwidth);
+        monitor_printf(mon, "  %-9s %s\n", limit, bandwidth);
     }
-    monitor_printf(mon, "\n");
 }

@@ -233,6 +233,17 @@ static const char *workload_error(const PrecopyWorkload *w)
     return NULL;
 }
 
+void precopy_workload_from_curve(PrecopyWorkload *w, const DirtyCurve *c)
+{
+    *w = (PrecopyWorkload) {
+        .readings = c->readings,
+        .nr_readings = c->nr_readings,
+        .total_pages = c->total_pages,
+        .zero_pages = c->zero_pages,
+        .page_size = c->page_size,
+    };
+}
+
 bool precopy_workload_check(const PrecopyWorkload *w, Error **errp)
 {
     const char *why = workload_error(w);
@@ -653,4 +664,88 @@ uint64_t precopy_min_bandwidth(const PrecopyWorkload *w,
         }
     }
     return hi;
+}
+
+/* Whether two workloads are the same guest */
+static bool workload_equal(const PrecopyWorkload *a, const PrecopyWorkload *b)
+{
+    return a->nr_readings == b->nr_readings &&
+           a->total_pages == b->total_pages &&
+           a->zero_pages == b->zero_pages &&
+           a->page_size == b->page_size &&
+           !memcmp(a->readings, b->readings,
+                   a->nr_readings * sizeof(a->readings[0]));
+}
+
+/* The ends of the range, and the curve as measured, if not all the same */
+static size_t range_workloads(const PrecopyWorkloadRange *w,
+                              const PrecopyWorkload **each)
+{
+    each[0] = &w->measured;
+    if (workload_equal(&w->low, &w->measured) &&
+        workload_equal(&w->high, &w->measured)) {
+        return 1;
+    }
+    each[1] = &w->low;
+    each[2] = &w->high;
+    return 3;
+}
+
+void precopy_estimate_range(const PrecopyWorkloadRange *w,
+                            const PrecopyParams *p, PrecopyEstimateRange *r)
+{
+    const PrecopyWorkload *each[3];
+    size_t n = range_workloads(w, each);
+    size_t converging = 0;
+    size_t i;
+
+    *r = (PrecopyEstimateRange) { .min_total_time_ms = UINT64_MAX };
+    for (i = 0; i < n; i++) {
+        PrecopyEstimate e;
+
+        precopy_estimate(each[i], p, &e);
+        if (!i) {
+            r->measured = e;
+        }
+        if (e.converges) {
+            converging++;
+            r->min_total_time_ms = MIN(r->min_total_time_ms, e.total_time_ms);
+            r->max_total_time_ms = MAX(r->max_total_time_ms, e.total_time_ms);
+        }
+    }
+    if (converging == n) {
+        r->verdict = PRECOPY_CONVERGES;
+        return;
+    }
+    r->verdict = converging ? PRECOPY_UNCERTAIN : PRECOPY_DOES_NOT_CONVERGE;
+    r->min_total_time_ms = converging ? r->min_total_time_ms : 0;
+    r->max_total_time_ms = 0;
+}
+
+void precopy_min_bandwidth_range(const PrecopyWorkloadRange *w,
+                                 const PrecopyParams *p,
+                                 uint64_t lo, uint64_t hi,
+                                 PrecopyBandwidthRange *r)
+{
+    const PrecopyWorkload *each[3];
+    size_t n = range_workloads(w, each);
+    bool everywhere = true;
+    size_t i;
+
+    *r = (PrecopyBandwidthRange) { .min = UINT64_MAX };
+    for (i = 0; i < n; i++) {
+        uint64_t bandwidth = precopy_min_bandwidth(each[i], p, lo, hi);
+
+        if (!i) {
+            r->measured = bandwidth;
+        }
+        if (!bandwidth) {
+            everywhere = false;
+            continue;
+        }
+        r->min = MIN(r->min, bandwidth);
+        r->max = MAX(r->max, bandwidth);
+    }
+    r->min = r->min == UINT64_MAX ? 0 : r->min;
+    r->max = everywhere ? r->max : 0;
 }

@@ -82,6 +82,51 @@ typedef struct PrecopyEstimate {
     uint64_t transferred;
 } PrecopyEstimate;
 
+/*
+ * A workload known within bounds: the dirty page curve as measured, and
+ * the two ends of the range of curves it may stand for (see
+ * dirty_curve_bounds()).  The model is monotonic in the workload: a guest
+ * that dirties more pages in every interval, or has more pages to send,
+ * never migrates sooner, so the ends of the range bound the estimates.
+ */
+typedef struct PrecopyWorkloadRange {
+    PrecopyWorkload measured;
+    PrecopyWorkload low;        /* dirties the least, sends the least */
+    PrecopyWorkload high;       /* dirties the most, sends the most */
+} PrecopyWorkloadRange;
+
+typedef enum PrecopyVerdict {
+    PRECOPY_CONVERGES,          /* at both ends of the range */
+    PRECOPY_UNCERTAIN,          /* at the low end only */
+    PRECOPY_DOES_NOT_CONVERGE,  /* at neither end */
+} PrecopyVerdict;
+
+/* An estimate over a PrecopyWorkloadRange */
+typedef struct PrecopyEstimateRange {
+    PrecopyVerdict verdict;
+    /* on the curve as measured */
+    PrecopyEstimate measured;
+    /* the shortest total time in the range; 0 if it does not converge */
+    uint64_t min_total_time_ms;
+    /* the longest; 0 unless it converges throughout */
+    uint64_t max_total_time_ms;
+} PrecopyEstimateRange;
+
+/* The lowest converging bandwidths over a PrecopyWorkloadRange */
+typedef struct PrecopyBandwidthRange {
+    uint64_t measured;          /* on the curve as measured; 0 if none */
+    uint64_t min;               /* the lowest in the range; 0 if none */
+    uint64_t max;               /* the highest; 0 if none at some end */
+} PrecopyBandwidthRange;
+
+/**
+ * precopy_workload_from_curve: The workload of a measured curve
+ *
+ * @w: filled with the workload, which points into @c
+ * @c: the curve
+ */
+void precopy_workload_from_curve(PrecopyWorkload *w, const DirtyCurve *c);
+
 /**
  * precopy_workload_check: Whether a workload can be estimated from
  *
@@ -125,5 +170,34 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
 uint64_t precopy_min_bandwidth(const PrecopyWorkload *w,
                                const PrecopyParams *p,
                                uint64_t lo, uint64_t hi);
+
+/**
+ * precopy_estimate_range: Simulate one pre-copy migration over a range
+ *
+ * Runs precopy_estimate() on the curve as measured and on the two ends
+ * of its range, once if they are all the same.  The verdict and the range
+ * of total time cover all three, so they contain the estimate on the
+ * curve as measured even where the model is not quite monotonic.
+ *
+ * @w: the workload range; each accepted by precopy_workload_check()
+ * @p: the migration parameters; @p->bandwidth at least 1
+ * @r: filled with the estimates
+ */
+void precopy_estimate_range(const PrecopyWorkloadRange *w,
+                            const PrecopyParams *p, PrecopyEstimateRange *r);
+
+/**
+ * precopy_min_bandwidth_range: precopy_min_bandwidth() over a range
+ *
+ * @w: the workload range; each accepted by precopy_workload_check()
+ * @p: the migration parameters; @p->bandwidth is ignored
+ * @lo: lowest bandwidth to consider, at least 1
+ * @hi: highest bandwidth to consider, at least @lo
+ * @r: filled with the bandwidths found
+ */
+void precopy_min_bandwidth_range(const PrecopyWorkloadRange *w,
+                                 const PrecopyParams *p,
+                                 uint64_t lo, uint64_t hi,
+                                 PrecopyBandwidthRange *r);
 
 #endif

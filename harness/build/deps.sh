@@ -20,7 +20,9 @@ PACKAGES=(
     clang-14 libclang-rt-14-dev
 )
 # The accuracy benchmark's too (deps.sh --bench): its initrd and its plots.
-BENCH_PACKAGES=(cpio python3-matplotlib)
+BENCH_PACKAGES=(cpio python3-matplotlib
+    # the real-application workload (app-initrd.sh): Redis and its load generator
+    busybox-static redis-server redis-tools)
 # Only bookworm-backports has these new enough.
 BACKPORTS=(meson python3-pycotap)
 

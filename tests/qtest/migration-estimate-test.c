@@ -10,6 +10,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <math.h>
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
@@ -45,6 +46,28 @@ static QDict *estimate(QTestState *qts, uint64_t bandwidth,
     qobject_ref(cell);
     qobject_unref(info);
     return cell;
+}
+
+/*
+ * A cell's verdict and the members it has with it: the range of total
+ * time around the estimate on the curve as measured
+ */
+static void assert_range(QDict *cell)
+{
+    const char *verdict = qdict_get_str(cell, "verdict");
+
+    g_assert_cmpint(qdict_haskey(cell, "min-total-time"), ==,
+                    !g_str_equal(verdict, "does-not-converge"));
+    g_assert_cmpint(qdict_haskey(cell, "max-total-time"), ==,
+                    g_str_equal(verdict, "converges"));
+    if (qdict_haskey(cell, "total-time")) {
+        g_assert_cmpuint(curve_get_u64(cell, "min-total-time"), <=,
+                         curve_get_u64(cell, "total-time"));
+    }
+    if (qdict_haskey(cell, "max-total-time")) {
+        g_assert_cmpuint(curve_get_u64(cell, "total-time"), <=,
+                         curve_get_u64(cell, "max-total-time"));
+    }
 }
 
 /* The bandwidths of the rows of query-migration-estimate's default grid */
@@ -192,12 +215,18 @@ static void test_default_grid(void)
         g_assert_cmpuint(qlist_size(cells), ==, nr_limits + 1);
         QLIST_FOREACH_ENTRY(cells, c) {
             QDict *cell = qobject_to(QDict, qlist_entry_obj(c));
-            bool converges = qdict_get_bool(cell, "converges");
+            const char *verdict = qdict_get_str(cell, "verdict");
+            bool converges = qdict_haskey(cell, "total-time");
 
             /* each bandwidth ends with the estimate without limit */
             g_assert_cmpint(qdict_haskey(cell, "downtime-limit"), ==,
                             i++ != nr_limits);
-            g_assert_cmpint(qdict_haskey(cell, "total-time"), ==, converges);
+            assert_range(cell);
+            if (g_str_equal(verdict, "converges")) {
+                g_assert_true(converges);
+            } else if (g_str_equal(verdict, "does-not-converge")) {
+                g_assert_false(converges);
+            }
             g_assert_cmpint(qdict_haskey(cell, "downtime"), ==, converges);
             g_assert_cmpint(qdict_haskey(cell, "dirty-sync-count"), ==,
                             converges);
@@ -222,7 +251,9 @@ static void test_default_grid(void)
     g_assert_nonnull(strstr(out, "unlimited\r\n"));
     g_assert_nonnull(strstr(out, "100 Mbit/s"));
     g_assert_nonnull(strstr(out, "40 Gbit/s"));
-    g_assert_nonnull(strstr(out, "Lowest bandwidth that converges: 125ms: "));
+    g_assert_nonnull(strstr(out, "pages sampled: ranges cover the 95%"));
+    g_assert_nonnull(strstr(out, "Lowest bandwidth that converges:\r\n"
+                                 "  125ms     "));
     curve_guest_stop(&g);
 }
 
@@ -320,23 +351,37 @@ static void test_verdicts(const void *opaque)
     qobject_unref(curve_measure(src.qts, 1000, mode));
 
     cell = estimate(src.qts, GBIT_PER_S(1000), 5000);
-    g_assert_true(qdict_get_bool(cell, "converges"));
+    g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "converges");
     qobject_unref(cell);
     cell = estimate(src.qts, MB_PER_S(12.5), 125);
-    g_assert_false(qdict_get_bool(cell, "converges"));
+    g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "does-not-converge");
     qobject_unref(cell);
 
     info = qtest_qmp_assert_success_ref(src.qts,
         "{'execute': 'query-migration-estimate', 'arguments': {"
         " 'downtime-limits': [300]}}");
+    g_assert_cmpint(qdict_get_bool(info, "exact"), ==,
+                    g_str_equal(mode, "dirty-bitmap"));
     min = qobject_to(QDict, qlist_peek(qdict_get_qlist(info,
                                                         "min-bandwidth")));
     g_assert_cmpuint(curve_get_u64(min, "bandwidth"), >, HOT_SET_IN_300_MS / 2);
     g_assert_cmpuint(curve_get_u64(min, "bandwidth"), <, HOT_SET_IN_300_MS * 2);
+    g_assert_cmpuint(curve_get_u64(min, "lowest"), <=,
+                     curve_get_u64(min, "bandwidth"));
+    g_assert_cmpuint(curve_get_u64(min, "bandwidth"), <=,
+                     curve_get_u64(min, "highest"));
     qobject_unref(info);
 
     cell = estimate(src.qts, bandwidth, limit);
-    g_assert_true(qdict_get_bool(cell, "converges"));
+    g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "converges");
+    assert_range(cell);
+    if (g_str_equal(mode, "dirty-bitmap")) {
+        /* counted, not sampled: no range */
+        g_assert_cmpuint(curve_get_u64(cell, "min-total-time"), ==,
+                         curve_get_u64(cell, "total-time"));
+        g_assert_cmpuint(curve_get_u64(cell, "max-total-time"), ==,
+                         curve_get_u64(cell, "total-time"));
+    }
     qobject_unref(cell);
 
     curve_guest_start_incoming(&dst, &src, "tcg", "defer");
@@ -358,6 +403,53 @@ static void test_verdicts(const void *opaque)
     curve_guest_stop(&src);
 }
 
+/*
+ * Sampled sparsely, the curve leaves a range of lowest converging
+ * bandwidths: between its ends, the answer is that the measurement cannot
+ * tell.  Above them it converges, below them it does not.
+ */
+static void test_uncertain(void)
+{
+    CurveGuest g;
+    QDict *info, *min, *cell;
+    uint64_t lowest, highest;
+    g_autofree char *out = NULL;
+
+    curve_guest_start(&g, "tcg", true);
+    curve_guest_wait_running(&g);
+    qtest_qmp_assert_success(g.qts,
+        "{'execute': 'calc-dirty-rate', 'arguments': {"
+        " 'calc-time': 1000, 'calc-time-unit': 'millisecond',"
+        " 'sample-pages': 128}}");
+    qobject_unref(curve_wait_measured(g.qts, 0));
+
+    info = qtest_qmp_assert_success_ref(g.qts,
+        "{'execute': 'query-migration-estimate', 'arguments': {"
+        " 'downtime-limits': [300]}}");
+    g_assert_false(qdict_get_bool(info, "exact"));
+    min = qobject_to(QDict, qlist_peek(qdict_get_qlist(info,
+                                                        "min-bandwidth")));
+    lowest = curve_get_u64(min, "lowest");
+    highest = curve_get_u64(min, "highest");
+    g_assert_cmpuint(lowest * 1.05, <, highest);
+    qobject_unref(info);
+
+    cell = estimate(g.qts, sqrt((double)lowest * highest), 300);
+    g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "uncertain");
+    assert_range(cell);
+    qobject_unref(cell);
+    cell = estimate(g.qts, highest * 1.05, 300);
+    g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "converges");
+    qobject_unref(cell);
+    cell = estimate(g.qts, lowest * 0.95, 300);
+    g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "does-not-converge");
+    qobject_unref(cell);
+
+    out = qtest_hmp(g.qts, "info migrate_estimate");
+    g_assert_nonnull(strstr(out, "'?': may not converge"));
+    curve_guest_stop(&g);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -373,6 +465,7 @@ int main(int argc, char **argv)
     qtest_add_func("/migration-estimate/default-grid", test_default_grid);
     qtest_add_func("/migration-estimate/unlimited-bandwidth",
                    test_unlimited_bandwidth);
+    qtest_add_func("/migration-estimate/uncertain", test_uncertain);
     qtest_add_data_func("/migration-estimate/verdicts/page-sampling",
                         "page-sampling", test_verdicts);
     qtest_add_data_func("/migration-estimate/verdicts/dirty-bitmap",

@@ -68,7 +68,7 @@ static void fake_sleep_until_ms(int64_t deadline_ms, void *opaque)
     fake_run_until(opaque, deadline_ms);
 }
 
-static uint64_t fake_read(bool last, void *opaque)
+static void fake_read(bool last, DirtyCurveReading *reading, void *opaque)
 {
     FakeGuest *g = opaque;
     uint64_t changed = dirty_sample_check(&g->sample, last);
@@ -77,7 +77,9 @@ static uint64_t fake_read(bool last, void *opaque)
     g->last_seen = last;
     g->nr_reads++;
     fake_run_until(g, g->now_ms + g->read_cost_ms);
-    return dirty_sample_scale(changed, g->sample.count, g->pages);
+    reading->sampled_dirty = changed;
+    reading->dirty_pages = dirty_sample_scale(changed, g->sample.count,
+                                              g->pages);
 }
 
 static const DirtyCurveOps fake_ops = {
@@ -356,6 +358,179 @@ static void test_scaling_error(void)
     g_assert_cmpint(within, >=, seeds * 90 / 100);
 }
 
+/*
+ * A sampled curve of @pages pages, @samples of them sampled, with
+ * readings that found @hits[i] dirtied, and @zero samples all zero
+ */
+static void sampled_curve(DirtyCurve *c, uint64_t pages, uint64_t samples,
+                          const uint64_t *hits, size_t n, uint64_t zero)
+{
+    size_t i;
+
+    *c = (DirtyCurve) {
+        .nr_readings = n,
+        .total_pages = pages,
+        .sampled_space = pages,
+        .sampled_pages = samples,
+        .sampled_zero = zero,
+        .zero_pages = dirty_sample_scale(zero, samples, pages),
+        .page_size = PAGE_SIZE,
+    };
+    for (i = 0; i < n; i++) {
+        c->readings[i] = (DirtyCurveReading) {
+            .elapsed_ms = 125 * (i + 1),
+            .dirty_pages = dirty_sample_scale(hits[i], samples, pages),
+            .sampled_dirty = hits[i],
+        };
+    }
+}
+
+static void assert_bounds_hold(const DirtyCurve *c, const DirtyCurve *low,
+                               const DirtyCurve *high)
+{
+    size_t i;
+
+    g_assert_cmpuint(low->nr_readings, ==, c->nr_readings);
+    g_assert_cmpuint(high->nr_readings, ==, c->nr_readings);
+    for (i = 0; i < c->nr_readings; i++) {
+        g_assert_cmpint(low->readings[i].elapsed_ms, ==,
+                        c->readings[i].elapsed_ms);
+        g_assert_cmpint(high->readings[i].elapsed_ms, ==,
+                        c->readings[i].elapsed_ms);
+        g_assert_cmpuint(low->readings[i].dirty_pages, <=,
+                         c->readings[i].dirty_pages);
+        g_assert_cmpuint(high->readings[i].dirty_pages, >=,
+                         c->readings[i].dirty_pages);
+        g_assert_cmpuint(high->readings[i].dirty_pages, <=, c->sampled_space);
+        if (i) {
+            g_assert_cmpuint(low->readings[i].dirty_pages, >=,
+                             low->readings[i - 1].dirty_pages);
+            g_assert_cmpuint(high->readings[i].dirty_pages, >=,
+                             high->readings[i - 1].dirty_pages);
+        }
+    }
+    /* the low end sends least: the most zero pages */
+    g_assert_cmpuint(low->zero_pages, >=, c->zero_pages);
+    g_assert_cmpuint(high->zero_pages, <=, c->zero_pages);
+    g_assert_cmpuint(low->zero_pages, <=, c->total_pages);
+}
+
+static void test_bounds_exact(void)
+{
+    static const uint64_t hits[] = { 10, 20, 40 };
+    DirtyCurve c, low, high;
+
+    sampled_curve(&c, 1 << 18, 1 << 18, hits, ARRAY_SIZE(hits), 1000);
+    c.exact = true;
+    dirty_curve_bounds(&c, &low, &high);
+    g_assert_cmpmem(&low, sizeof(low), &c, sizeof(c));
+    g_assert_cmpmem(&high, sizeof(high), &c, sizeof(c));
+}
+
+static void test_bounds_contain(void)
+{
+    g_autoptr(GRand) rand = g_rand_new_with_seed(7);
+    int round;
+
+    for (round = 0; round < 1000; round++) {
+        uint64_t samples = g_rand_int_range(rand, 1, 70000);
+        uint64_t hits[DIRTY_CURVE_MAX_READINGS];
+        uint64_t k = 0;
+        DirtyCurve c, low, high;
+        size_t n = g_rand_int_range(rand, 1, DIRTY_CURVE_MAX_READINGS + 1);
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+            k += g_rand_int_range(rand, 0, (samples - k) / 4 + 1);
+            hits[i] = k;
+        }
+        sampled_curve(&c, g_rand_int_range(rand, samples, 1 << 24), samples,
+                      hits, n, g_rand_int_range(rand, 0, samples + 1));
+        dirty_curve_bounds(&c, &low, &high);
+        assert_bounds_hold(&c, &low, &high);
+    }
+}
+
+/* The same share of pages dirtied, read from fewer samples: wider */
+static void test_bounds_widen(void)
+{
+    const uint64_t pages = 1 << 18;
+    uint64_t last_width = 0;
+    uint64_t samples;
+
+    for (samples = 1 << 17; samples >= 128; samples /= 4) {
+        uint64_t hits[] = { samples / 100, samples / 20 };
+        DirtyCurve c, low, high;
+        uint64_t width;
+
+        sampled_curve(&c, pages, samples, hits, ARRAY_SIZE(hits),
+                      samples / 2);
+        dirty_curve_bounds(&c, &low, &high);
+        assert_bounds_hold(&c, &low, &high);
+        width = high.readings[0].dirty_pages - low.readings[0].dirty_pages;
+        g_assert_cmpuint(width, >, last_width);
+        g_assert_cmpuint(low.zero_pages - high.zero_pages, >, 0);
+        last_width = width;
+    }
+}
+
+/* No sample found dirtied is no proof that no page was */
+static void test_bounds_no_hits(void)
+{
+    static const uint64_t hits[] = { 0 };
+    DirtyCurve c, low, high;
+
+    sampled_curve(&c, 1 << 18, 512, hits, 1, 0);
+    dirty_curve_bounds(&c, &low, &high);
+    g_assert_cmpuint(low.readings[0].dirty_pages, ==, 0);
+    /* about 3.8 of 512 at 95%: 0.74% of the pages */
+    g_assert_cmpuint(high.readings[0].dirty_pages, >, (1 << 18) / 150);
+    g_assert_cmpuint(high.readings[0].dirty_pages, <, (1 << 18) / 120);
+}
+
+/*
+ * On real samples of a known share of dirtied pages, the 95% interval
+ * holds the truth about as often as it claims
+ */
+static void test_bounds_coverage(void)
+{
+    const uint64_t pages = 1 << 16, truth = pages / 50;
+    const int seeds = 400;
+    int covered = 0;
+    int seed;
+
+    for (seed = 0; seed < seeds; seed++) {
+        g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+        g_autofree uint8_t *ram = g_malloc0(pages * PAGE_SIZE);
+        DirtyCurve c = {
+            .nr_readings = 1, .total_pages = pages, .sampled_space = pages,
+            .page_size = PAGE_SIZE,
+        };
+        DirtyCurve low, high;
+        DirtySample s;
+        uint64_t i;
+
+        g_assert_true(dirty_sample_start(&s, ram, pages, PAGE_SIZE, 2048,
+                                         rand));
+        for (i = 0; i < truth; i++) {
+            ram[i * PAGE_SIZE] = 1;
+        }
+        c.sampled_pages = s.count;
+        c.readings[0] = (DirtyCurveReading) {
+            .elapsed_ms = 1000,
+            .sampled_dirty = dirty_sample_check(&s, false),
+        };
+        c.readings[0].dirty_pages = dirty_sample_scale(
+            c.readings[0].sampled_dirty, s.count, pages);
+        dirty_curve_bounds(&c, &low, &high);
+        covered += low.readings[0].dirty_pages <= truth &&
+                   truth <= high.readings[0].dirty_pages;
+        dirty_sample_free(&s);
+    }
+    g_assert_cmpint(covered, >=, seeds * 92 / 100);
+    g_assert_cmpint(covered, <=, seeds * 99 / 100);
+}
+
 static void test_scale(void)
 {
     g_assert_cmpuint(dirty_sample_scale(0, 0, 100), ==, 0);
@@ -416,6 +591,11 @@ int main(int argc, char **argv)
     g_test_add_func("/dirty-curve/sample/zero-pages", test_zero_pages);
     g_test_add_func("/dirty-curve/sample/scaling-error", test_scaling_error);
     g_test_add_func("/dirty-curve/sample/scale", test_scale);
+    g_test_add_func("/dirty-curve/bounds/exact", test_bounds_exact);
+    g_test_add_func("/dirty-curve/bounds/contain", test_bounds_contain);
+    g_test_add_func("/dirty-curve/bounds/widen", test_bounds_widen);
+    g_test_add_func("/dirty-curve/bounds/no-hits", test_bounds_no_hits);
+    g_test_add_func("/dirty-curve/bounds/coverage", test_bounds_coverage);
     g_test_add_func("/dirty-curve/sample/hash", test_hash);
     g_test_add_func("/dirty-curve/sample/empty", test_empty_sample);
 

@@ -46,18 +46,83 @@ static void test_curve_init(TestCurve *tc, uint64_t total, uint64_t zero,
     test_curve_init_step(tc, total, zero, pages_per_s, cap, 1000);
 }
 
-static PrecopyEstimate estimate(const TestCurve *tc, uint64_t bandwidth,
-                                uint64_t downtime_ms)
+/* The parameters of a cell, with a deadline of an hour */
+static PrecopyParams cell(uint64_t bandwidth, uint64_t downtime_ms)
 {
-    PrecopyParams p = {
+    return (PrecopyParams) {
         .bandwidth = bandwidth,
         .downtime_limit_ms = downtime_ms,
         .deadline_ms = 3600 * 1000,
     };
+}
+
+static PrecopyEstimate estimate(const TestCurve *tc, uint64_t bandwidth,
+                                uint64_t downtime_ms)
+{
+    PrecopyParams p = cell(bandwidth, downtime_ms);
     PrecopyEstimate e;
 
     precopy_estimate(&tc->w, &p, &e);
     return e;
+}
+
+/*
+ * A guest dirtying @pages_per_s up to @cap of its @total pages, @zero of
+ * them zero, as page sampling with @samples samples reads it, or exact
+ * if @samples is 0; and the ends of its range
+ */
+typedef struct TestRange {
+    DirtyCurve c[3];
+    PrecopyWorkloadRange w;
+} TestRange;
+
+static void test_range_init(TestRange *tr, uint64_t total, uint64_t zero,
+                            double pages_per_s, double cap, uint64_t samples)
+{
+    DirtyCurve *c = &tr->c[0];
+    double share = samples ? (double)samples / total : 1;
+    size_t i;
+
+    *c = (DirtyCurve) {
+        .nr_readings = DIRTY_CURVE_MAX_READINGS,
+        .total_pages = total,
+        .sampled_space = samples ? total : 0,
+        .sampled_pages = samples,
+        .sampled_zero = samples ? round(zero * share) : 0,
+        .page_size = PAGE,
+        .exact = !samples,
+    };
+    c->zero_pages = round(c->sampled_zero / share);
+    for (i = 0; i < c->nr_readings; i++) {
+        DirtyCurveReading *r = &c->readings[i];
+        int64_t t = 250 * (i + 1);
+
+        r->elapsed_ms = t;
+        r->sampled_dirty = round(MIN(cap, pages_per_s * t / 1000) * share);
+        r->dirty_pages = round(r->sampled_dirty / share);
+        r->sampled_dirty = samples ? r->sampled_dirty : 0;
+    }
+    dirty_curve_bounds(c, &tr->c[1], &tr->c[2]);
+    precopy_workload_from_curve(&tr->w.measured, &tr->c[0]);
+    precopy_workload_from_curve(&tr->w.low, &tr->c[1]);
+    precopy_workload_from_curve(&tr->w.high, &tr->c[2]);
+}
+
+static PrecopyEstimateRange estimate_range(const TestRange *tr,
+                                           uint64_t bandwidth,
+                                           uint64_t downtime_ms)
+{
+    PrecopyParams p = cell(bandwidth, downtime_ms);
+    PrecopyEstimateRange r;
+
+    precopy_estimate_range(&tr->w, &p, &r);
+    if (r.measured.converges) {
+        g_assert_cmpuint(r.min_total_time_ms, <=, r.measured.total_time_ms);
+        g_assert_cmpuint(r.measured.total_time_ms, <=,
+                         r.verdict == PRECOPY_CONVERGES ?
+                         r.max_total_time_ms : UINT64_MAX);
+    }
+    return r;
 }
 
 /* An idle guest: all of RAM once, at the bandwidth, zero pages as headers */
@@ -498,6 +563,94 @@ static void test_min_bandwidth(void)
     g_assert_cmpuint(min, ==, 0);
 }
 
+/* An exact curve has no range: one estimate, as precopy_estimate() */
+static void test_range_exact(void)
+{
+    TestRange tr;
+    PrecopyEstimateRange r;
+    PrecopyBandwidthRange b;
+    PrecopyParams p = { .downtime_limit_ms = 300, .deadline_ms = 3600000 };
+
+    test_range_init(&tr, 262144, 50000, 5000, 40000, 0);
+    r = estimate_range(&tr, 100 * MiB, 300);
+    g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
+    g_assert_cmpuint(r.min_total_time_ms, ==, r.measured.total_time_ms);
+    g_assert_cmpuint(r.max_total_time_ms, ==, r.measured.total_time_ms);
+
+    precopy_min_bandwidth_range(&tr.w, &p, 1000, 1ULL << 40, &b);
+    g_assert_cmpuint(b.measured, >, 0);
+    g_assert_cmpuint(b.min, ==, b.measured);
+    g_assert_cmpuint(b.max, ==, b.measured);
+}
+
+/* The same guest read from fewer samples: a wider range around the same */
+static void test_range_widens(void)
+{
+    static const uint64_t samples[] = { 1 << 18, 1 << 16, 1 << 14, 1 << 12 };
+    uint64_t last_width = 0;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(samples); i++) {
+        TestRange tr;
+        PrecopyEstimateRange r;
+        uint64_t width;
+
+        test_range_init(&tr, 262144, 50000, 5000, 40000, samples[i]);
+        r = estimate_range(&tr, 100 * MiB, 300);
+        g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
+        width = r.max_total_time_ms - r.min_total_time_ms;
+        g_assert_cmpuint(width, >, last_width);
+        last_width = width;
+    }
+}
+
+/*
+ * Between the lowest converging bandwidths at the two ends of the range,
+ * the measurement cannot tell: uncertain, with a shortest time only
+ */
+static void test_range_uncertain(void)
+{
+    PrecopyParams p = { .downtime_limit_ms = 300, .deadline_ms = 3600000 };
+    PrecopyBandwidthRange b;
+    PrecopyEstimateRange r;
+    TestRange tr;
+
+    test_range_init(&tr, 262144, 50000, 5000, 40000, 2048);
+    precopy_min_bandwidth_range(&tr.w, &p, 1000, 1ULL << 40, &b);
+    g_assert_cmpuint(b.min, <, b.measured);
+    g_assert_cmpuint(b.measured, <, b.max);
+
+    r = estimate_range(&tr, sqrt((double)b.min * b.max), 300);
+    g_assert_cmpint(r.verdict, ==, PRECOPY_UNCERTAIN);
+    g_assert_cmpuint(r.min_total_time_ms, >, 0);
+    g_assert_cmpuint(r.max_total_time_ms, ==, 0);
+
+    r = estimate_range(&tr, b.max * 1.02, 300);
+    g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
+    r = estimate_range(&tr, b.min * 0.98, 300);
+    g_assert_cmpint(r.verdict, ==, PRECOPY_DOES_NOT_CONVERGE);
+    g_assert_cmpuint(r.min_total_time_ms, ==, 0);
+}
+
+/* Whatever the curve and the cell, the range holds the estimate */
+static void test_range_contains(void)
+{
+    g_autoptr(GRand) rand = g_rand_new_with_seed(11);
+    int round;
+
+    for (round = 0; round < 300; round++) {
+        uint64_t total = g_rand_int_range(rand, 1024, 1 << 20);
+        TestRange tr;
+
+        test_range_init(&tr, total, g_rand_int_range(rand, 0, total),
+                        g_rand_double_range(rand, 0, total / 4.0),
+                        g_rand_int_range(rand, 0, total),
+                        g_rand_int_range(rand, 0, 70000));
+        estimate_range(&tr, g_rand_int_range(rand, 1, 1 << 30),
+                       g_rand_int_range(rand, 0, 2000));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -516,6 +669,11 @@ int main(int argc, char **argv)
     g_test_add_func("/precopy-estimate/extremes", test_extremes);
     g_test_add_func("/precopy-estimate/bounded-work", test_bounded_work);
     g_test_add_func("/precopy-estimate/min-bandwidth", test_min_bandwidth);
+    g_test_add_func("/precopy-estimate/range/exact", test_range_exact);
+    g_test_add_func("/precopy-estimate/range/widens", test_range_widens);
+    g_test_add_func("/precopy-estimate/range/uncertain",
+                    test_range_uncertain);
+    g_test_add_func("/precopy-estimate/range/contains", test_range_contains);
 
     return g_test_run();
 }
