@@ -32,11 +32,13 @@ if [ ! -f "$kernel" ]; then
 fi
 
 ninja -C "$obj" qemu-system-x86_64 tests/migration-stress/initrd-stress.img
+"$here/app-initrd.sh" "$kdir/../app-initrd.img"
 
 mkdir -p "$out"
 export PYTHONPATH=$tree/python
 /usr/bin/python3 "$here/bench.py" --qemu "$obj/qemu-system-x86_64" \
     --kernel "$kernel" --initrd "$obj/tests/migration-stress/initrd-stress.img" \
+    --app-initrd "$kdir/../app-initrd.img" \
     --work "$out/work" --results "$out/results.jsonl" "$@"
 /usr/bin/python3 "$here/bench_report.py" "$out/results.jsonl" "$report" \
     ${PREVIOUS:+"$PREVIOUS"}

@@ -17,6 +17,11 @@ class Prediction:
     converges: bool
     total_ms: float = None      # total time, when it converges
     downtime_ms: float = None   # the final round, when it converges
+    # query-migration-estimate only: the verdict over the sampling range,
+    # and the range of total time (hi None: unbounded)
+    uncertain: bool = False
+    lo_ms: float = None
+    hi_ms: float = None
 
 
 def _verdict(rounds_ms, final_ms, deadline_ms):
@@ -96,16 +101,34 @@ def piecewise_2023(run, zero_aware=False):
     return _rounds(first, lambda t: dirtied(t) * page_bytes / bw, run)
 
 
+def _estimate(cell):
+    """A recorded query-migration-estimate cell as a Prediction."""
+    # runs recorded before the estimate had ranges say 'converges'
+    verdict = cell.get('verdict', 'converges' if cell.get('converges')
+                       else 'does-not-converge')
+    p = Prediction('total-time' in cell, cell.get('total-time'),
+                   cell.get('downtime'), verdict == 'uncertain',
+                   cell.get('min-total-time', cell.get('total-time')),
+                   cell.get('max-total-time', cell.get('total-time')))
+    return p
+
+
 def ours(run):
-    """query-migration-estimate's answer for the cell, as recorded."""
-    cell = run['estimate']
-    if not cell['converges']:
-        return Prediction(False)
-    return Prediction(True, cell['total-time'], cell['downtime'])
+    """query-migration-estimate's answer for the cell, as recorded, on
+    the measurement a new user makes (QEMU's default sampling)."""
+    return _estimate(run['estimate'])
+
+
+def ours_bitmap(run):
+    """The same on the exact curve of dirty-bitmap mode; None for runs
+    recorded without it."""
+    m = run.get('modes', {}).get('dirty-bitmap')
+    return _estimate(m['estimate']) if m else None
 
 
 MODELS = {
     'ours': ours,
+    'ours, dirty-bitmap': ours_bitmap,
     'naive': naive,
     'single-rate': single_rate,
     '2023': piecewise_2023,

@@ -18,8 +18,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from bench import CALC_TIME_S, NOISE_CELL, SAMPLE_PAGES, SCENARIOS, \
-    WARMUP_S, load  # noqa: E402
+from bench import CALC_TIME_S, NOISE_CELL, QUICK, SCENARIOS, WARMUP_S, \
+    load  # noqa: E402
 from bench_models import MODELS  # noqa: E402
 
 BAD = 0.25      # an error this large or larger makes a run "bad"
@@ -30,16 +30,24 @@ def mbit(bw):
 
 
 def evaluate(run):
-    """Each model's prediction for @run, with its error and verdict."""
+    """Each model's prediction for @run, with its error and verdict.  A
+    model without a prediction for the run (the dirty-bitmap estimate,
+    on runs recorded before it) is left out."""
     actual_ok = run['converged']
     actual = run['actual']
     out = {}
     for name, model in MODELS.items():
         p = model(run)
-        e = {'pred': p, 'wrong': p.converges != actual_ok}
+        if p is None:
+            continue
+        e = {'pred': p, 'uncertain': p.uncertain,
+             'wrong': not p.uncertain and p.converges != actual_ok}
         if p.converges and actual_ok:
             e['err'] = (p.total_ms - actual['total-time']) / actual['total-time']
             e['dt_err'] = p.downtime_ms - actual['downtime']
+        if p.lo_ms is not None and actual_ok:
+            t = actual['total-time']
+            e['in_range'] = p.lo_ms <= t and (p.hi_ms is None or t <= p.hi_ms)
         e['bad'] = e['wrong'] or abs(e.get('err', 0)) >= BAD
         out[name] = e
     return out
@@ -63,8 +71,8 @@ def syncs_cell(run):
     """Dirty syncs of @run, predicted/actual; '-' where not predicted."""
     est = run['estimate']
     # runs recorded before the series' final QAPI say 'iterations'
-    pred = est.get('dirty-sync-count', est.get('iterations'))
-    return (f'{pred if est["converges"] else "-"}/'
+    pred = est.get('dirty-sync-count', est.get('iterations', '-'))
+    return (f'{pred}/'
             f'{run["actual"]["ram"]["dirty-sync-count"]}')
 
 
@@ -76,17 +84,46 @@ def error_cell(e):
 
 
 def summary(runs, evals):
+    """Per model: how many runs it predicted, its errors, its verdicts and
+    how often the actual time fell inside its range."""
     rows = []
     for name in MODELS:
-        errs = [abs(ev[name]['err']) for ev in evals if 'err' in ev[name]]
-        dts = [abs(ev[name]['dt_err']) for ev in evals
-               if 'dt_err' in ev[name]]
-        wrong = sum(ev[name]['wrong'] for ev in evals)
-        bad = sum(ev[name]['bad'] for ev in evals)
-        rows.append((name, len(errs), quantile(errs, 0.5), quantile(errs, 0.9),
-                     max(errs, default=float('nan')), wrong, bad,
-                     bad / len(runs), quantile(dts, 0.5)))
+        mine = [ev[name] for ev in evals if name in ev]
+        if not mine:
+            continue
+        errs = [abs(e['err']) for e in mine if 'err' in e]
+        ranged = [e['in_range'] for e in mine if 'in_range' in e]
+        rows.append({
+            'name': name, 'runs': len(mine), 'errors': len(errs),
+            'median': quantile(errs, 0.5), 'p90': quantile(errs, 0.9),
+            'max': max(errs, default=float('nan')),
+            'wrong': sum(e['wrong'] for e in mine),
+            'uncertain': sum(e['uncertain'] for e in mine),
+            'in_range': sum(ranged), 'ranged': len(ranged),
+            'bad': sum(e['bad'] for e in mine),
+            'downtime': quantile([abs(e['dt_err']) for e in mine
+                                  if 'dt_err' in e], 0.5),
+        })
     return rows
+
+
+def summary_table(runs, evals):
+    """The summary as markdown lines."""
+    w = ['| model | runs | median \\|error\\| | p90 \\|error\\| | '
+         'max \\|error\\| | wrong verdicts | "uncertain" | '
+         'actual in range | bad runs | downtime error |',
+         '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
+         '| ---: |']
+    for r in summary(runs, evals):
+        dts = f'{r["downtime"]:.0f} ms' if r['downtime'] == r['downtime'] \
+            else '-'
+        cal = (f'{r["in_range"]}/{r["ranged"]}' if r['ranged'] else '-')
+        unc = r['uncertain'] if r['name'].startswith('ours') else '-'
+        w.append(f'| {r["name"]} | {r["runs"]} | {r["median"] * 100:.1f}% | '
+                 f'{r["p90"] * 100:.1f}% | {r["max"] * 100:.1f}% | '
+                 f'{r["wrong"]} | {unc} | {cal} | {r["bad"]} '
+                 f'({r["bad"] / r["runs"] * 100:.0f}%) | {dts} |')
+    return w
 
 
 def short_of_bandwidth(runs):
@@ -114,6 +151,8 @@ def plot_scatter(runs, evals, path):
     deadline = max(r['deadline-ms'] for r in runs)
     for ax, name in zip(axes, MODELS):
         for run, ev in zip(runs, evals):
+            if name not in ev:
+                continue
             a = run['actual']['total-time'] if run['converged'] else \
                 run['deadline-ms']
             p = ev[name]['pred']
@@ -145,7 +184,8 @@ def plot_errors(evals, path):
     """Each model's signed errors, clipped to +-50%, one dot per run."""
     fig, ax = plt.subplots(figsize=(8, 3.8))
     for i, name in enumerate(MODELS):
-        errs = [ev[name]['err'] * 100 for ev in evals if 'err' in ev[name]]
+        errs = [ev[name]['err'] * 100 for ev in evals
+                if 'err' in ev.get(name, {})]
         clipped = [max(-50, min(50, e)) for e in errs]
         ax.scatter([i + (j % 9 - 4) * 0.03 for j in range(len(clipped))],
                    clipped, s=10, alpha=0.6)
@@ -156,6 +196,48 @@ def plot_errors(evals, path):
     ax.set_xticklabels(list(MODELS))
     ax.set_ylabel('error of total time (%), clipped to +-50')
     ax.set_title('Error per converged run; dotted: +-3%')
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_ranges(runs, evals, path):
+    """query-migration-estimate's range against the actual time, on each
+    measurement: a bar from the shortest to the longest time in the range
+    (to the top when the range has no end), a dot at the estimate."""
+    names = [n for n in MODELS if n.startswith('ours')]
+    fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 5),
+                             sharex=True, sharey=True, squeeze=False)
+    deadline = max(r['deadline-ms'] for r in runs) / 1000
+    lim = [0.5, deadline * 1.3]
+    for ax, name in zip(axes[0], names):
+        for run, ev in zip(runs, evals):
+            if name not in ev:
+                continue
+            p = ev[name]['pred']
+            a = run['actual']['total-time'] / 1000 if run['converged'] \
+                else deadline * 1.15
+            color = ('tab:red' if ev[name]['wrong'] else
+                     'tab:orange' if p.uncertain else 'tab:blue')
+            if p.lo_ms is not None:
+                hi = p.hi_ms / 1000 if p.hi_ms is not None else lim[1]
+                ax.plot([a, a], [p.lo_ms / 1000, hi], color=color, lw=1.2,
+                        alpha=0.7)
+            y = p.total_ms / 1000 if p.converges else deadline * 1.15
+            ax.scatter([a], [y], color=color, s=12)
+        ax.plot(lim, lim, color='gray', lw=0.8)
+        ax.axhline(deadline, color='gray', lw=0.5, ls=':')
+        ax.axvline(deadline, color='gray', lw=0.5, ls=':')
+        ax.set_xscale('log')
+        ax.set_yscale('log')
+        ax.set_xlim(lim)
+        ax.set_ylim(lim)
+        ax.set_title(name)
+        ax.set_xlabel('actual total time (s); past the dotted line: '
+                      'did not converge')
+        ax.set_ylabel('predicted total time and range (s)')
+    fig.suptitle('Predicted range against actual; orange: "uncertain", '
+                 'red: wrong verdict', fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -182,6 +264,79 @@ def plot_curves(runs, path):
     plt.close(fig)
 
 
+def range_text(p):
+    """A prediction as '21000 (17000-26000)', '? (17000-)' or '-'."""
+    if p is None:
+        return ''
+    if p.uncertain:
+        return f'? ({p.lo_ms:.0f}-)'
+    if not p.converges:
+        return '-'
+    if p.lo_ms == p.hi_ms:
+        return f'{p.total_ms:.0f}'
+    return f'{p.total_ms:.0f} ({p.lo_ms:.0f}-{p.hi_ms:.0f})'
+
+
+def knife_edge(runs, evals):
+    """The section on the knife-edge cells, as lines."""
+    edge = [(r, ev) for r, ev in zip(runs, evals) if 'edge-factor' in r]
+    if not edge:
+        return []
+    w = ['## Knife-edge cells\n',
+         f'{len(edge)} of the {len(runs)} runs ({len(edge) / len(runs):.0%}) '
+         'migrated at 0.9 or 1.1 times the lowest bandwidth that the '
+         'default-mode estimate said converges, within the deadline, at '
+         'their downtime-limit.  Verdicts, with the range of that lowest '
+         'bandwidth; total times in ms.\n',
+         '| run | bandwidth | lowest converging (default) | '
+         'lowest converging (dirty-bitmap) | actual | ours | '
+         'ours, dirty-bitmap |',
+         '| --- | ---: | ---: | ---: | ---: | ---: | ---: |']
+    for r, ev in edge:
+        mins = []
+        for mode in ('default', 'dirty-bitmap'):
+            m = r['modes'][mode]['min-bandwidth']
+            mins.append(f'{mbit(m["bandwidth"])} ({mbit(m["lowest"])} to '
+                        f'{mbit(m["highest"]) if "highest" in m else "none"})'
+                        if 'bandwidth' in m else 'none')
+        cells = []
+        for name in ('ours', 'ours, dirty-bitmap'):
+            e = ev[name]
+            text = range_text(e['pred'])
+            cells.append(f'**{text}** (wrong)' if e['wrong'] else text)
+        at = r['actual']['total-time'] if r['converged'] else '-'
+        w.append(f'| {r["id"]} | {mbit(r["bandwidth"])} | {mins[0]} | '
+                 f'{mins[1]} | {at} | {cells[0]} | {cells[1]} |')
+    w.append('')
+    return w
+
+
+def drift(runs, evals):
+    """The section on the workload's own write rate, as lines."""
+    rated = [(r, ev) for r, ev in zip(runs, evals) if 'write-rates' in r]
+    if not rated:
+        return []
+    w = ['## Workload drift\n',
+         'The stress workload reports the page writes it really made each '
+         'second.  Mean over each phase, as a share of its rate during the '
+         'default measurement; a guest that writes less during the '
+         'migration than while measured makes any model look pessimistic, '
+         'and that is drift, not model error.\n',
+         '| run | writes/s, default measurement | dirty-bitmap measurement '
+         '| migration | error (dirty-bitmap) |',
+         '| --- | ---: | ---: | ---: | ---: |']
+    for r, ev in rated:
+        rates = r['write-rates']
+        base = rates['default'] or 1
+        err = ev.get('ours, dirty-bitmap', {}).get('err')
+        w.append(f'| {r["id"]} | {rates["default"]} | '
+                 f'{rates["dirty-bitmap"] / base:.0%} | '
+                 f'{rates["migration"] / base:.0%} | '
+                 f'{pct(err) if err is not None else ""} |')
+    w.append('')
+    return w
+
+
 def first_runs(runs):
     """The first run of each cell, by id."""
     out = {}
@@ -196,22 +351,23 @@ def compare_bases(runs, previous):
                      if r['kind'] == 'run' and 'actual' in r)
     new = first_runs(runs)
     ids = [i for i in new if i in old]
-    w = ['## QEMU 10.2.2 against the previous base, 10.0.2\n',
+    w = ['## Against the previous base, 10.0.2\n',
          f'The same {len(ids)} cells, run on the series based on QEMU '
-         '10.0.2 (`results-10.0.2.jsonl`, its model and its QEMU) and on '
-         '10.2.2 (this run); the first run of each cell.  Each run has its '
-         'own boot and measurement, so two runs of a cell differ by the '
+         '10.0.2 (`results-10.0.2.jsonl`, its model and its QEMU, measured '
+         'with sample-pages 16384) and in this run (10.2.2, measured with '
+         'only calc-time given); the first run of each cell.  Each run has '
+         'its own boot and measurement, so two runs of a cell differ by the '
          'noise floor above even on one base.\n',
          '| base | runs | median \\|error\\| | p90 \\|error\\| | '
          'max \\|error\\| | wrong verdicts | bad runs |',
          '| --- | ---: | ---: | ---: | ---: | ---: | ---: |']
     for label, rs in (('10.0.2', [old[i] for i in ids]),
                       ('10.2.2', [new[i] for i in ids])):
-        row = next(r for r in summary(rs, [evaluate(r) for r in rs])
-                   if r[0] == 'ours')
-        _, _, med, p90, mx, wrong, bad = row[:7]
-        w.append(f'| {label} | {len(rs)} | {med * 100:.1f}% | '
-                 f'{p90 * 100:.1f}% | {mx * 100:.1f}% | {wrong} | {bad} |')
+        r = next(r for r in summary(rs, [evaluate(r) for r in rs])
+                 if r['name'] == 'ours')
+        w.append(f'| {label} | {len(rs)} | {r["median"] * 100:.1f}% | '
+                 f'{r["p90"] * 100:.1f}% | {r["max"] * 100:.1f}% | '
+                 f'{r["wrong"]} | {r["bad"]} |')
     w.append('\nPer cell: actual total time in ms, and dirty syncs, '
              'predicted/actual; "-": did not converge (actual) or '
              'predicted not to.\n')
@@ -250,6 +406,7 @@ def main():
     deadline_s = max(r['deadline-ms'] for r in runs) // 1000
     plot_scatter(runs, evals, f'{out}/scatter.png')
     plot_errors(evals, f'{out}/errors.png')
+    plot_ranges(runs, evals, f'{out}/ranges.png')
     plot_curves(runs, f'{out}/curves.png')
 
     w = []
@@ -262,39 +419,46 @@ def main():
     w.append('Other measurements and host observations behind the upstream '
              'docs: [lab-notes.md](lab-notes.md).\n')
     w.append(f'Each run boots a guest, lets its workload run '
-             f'{WARMUP_S} s, measures it with `calc-dirty-rate` '
-             f'(page-sampling, calc-time {CALC_TIME_S} s, '
-             f'{SAMPLE_PAGES} pages per GiB), asks '
-             '`query-migration-estimate` for that one cell, then migrates '
-             'it over a unix socket to a second QEMU with that '
-             '`max-bandwidth` and `downtime-limit`.  A migration still '
-             f'running after {deadline_s} s is cancelled: it "did not '
-             'converge", and a model is right about it when it predicts no '
-             f'convergence within {deadline_s} s.  The estimate is given '
-             'the speed of the final stop-and-copy, measured once per '
-             'benchmark on a migration of its own: '
+             f'{WARMUP_S} s, and measures it twice with `calc-dirty-rate` '
+             f'for {CALC_TIME_S} s: first as a new user would, with only '
+             'calc-time given (page-sampling at QEMU\'s default sample '
+             'size), then in dirty-bitmap mode, which counts every page.  '
+             'After each it asks `query-migration-estimate` for the one '
+             'cell; then it migrates the guest over a unix socket to a '
+             'second QEMU with that `max-bandwidth` and `downtime-limit`.  '
+             f'A migration still running after {deadline_s} s is cancelled: '
+             'it "did not converge", and a model is right about it when it '
+             f'predicts no convergence within {deadline_s} s.  The estimate '
+             'is given the speed of the final stop-and-copy, measured once '
+             'per benchmark on a migration of its own: '
              f'{setup["link-bandwidth"] * 8 / 1e9:.1f} Gbit/s.\n')
+    w.append('The matrix tries to break the model: knife-edge cells, whose '
+             'max-bandwidth is 0.9 or 1.1 times the lowest bandwidth the '
+             'default-mode estimate says converges; skewed writers with '
+             'many tiers of heat; a hot set mixed with a sequential sweep; '
+             'Redis under redis-benchmark, both from Debian, inside the '
+             'guest; and one cell repeated.\n')
     if failed:
         w.append(f'{len(failed)} runs failed before migrating and are left '
                  'out: ' + ', '.join(r['id'] for r in failed) + '.\n')
 
     w.append('## Summary\n')
     w.append('Error is (predicted - actual) / actual total time, over the '
-             'runs that converged and that the model said would.  A run '
-             'is bad when the model got the verdict wrong or its error is '
-             '25% or more.  Downtime error: median of |predicted - actual| '
-             'downtime.\n')
-    w.append('| model | runs with an error | median \\|error\\| | '
-             'p90 \\|error\\| | max \\|error\\| | wrong verdicts | bad runs '
-             '| downtime error |')
-    w.append('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
-    for (name, n, med, p90, mx, wrong, bad, badf, dt) in summary(runs, evals):
-        dts = f'{dt:.0f} ms' if dt == dt else '-'
-        w.append(f'| {name} | {n} | {med * 100:.1f}% | {p90 * 100:.1f}% '
-                 f'| {mx * 100:.1f}% | {wrong} | {bad} ({badf * 100:.0f}%) '
-                 f'| {dts} |')
+             'runs that converged and that the model said would (for ours: '
+             'on the curve as measured).  A verdict is wrong when the model '
+             'says "converges" and the migration did not, or the other way '
+             'round; "uncertain" is never wrong, and is counted apart.  '
+             '"Actual in range": of the converged runs, how many took a '
+             'total time inside the range the estimate gave (its shortest '
+             'to its longest; from its shortest on, for "uncertain").  A '
+             'run is bad when the model got the verdict wrong or its error '
+             'is 25% or more.  Downtime error: median of |predicted - '
+             'actual| downtime.\n')
+    w.extend(summary_table(runs, evals))
     w.append('')
-    w.append('Models: **ours** is query-migration-estimate.  **naive**: '
+    w.append('Models: **ours** is query-migration-estimate on the default '
+             'measurement, **ours, dirty-bitmap** on the exact one; the '
+             'baselines all use the default measurement.  **naive**: '
              'guest RAM / max-bandwidth.  **single-rate**: the geometric '
              'model on the plain `dirty-rate` number of the same '
              'measurement.  **2023**: the 2023 out-of-tree predictor as '
@@ -306,6 +470,7 @@ def main():
              'as 9 bytes each in the first round, which its description '
              'does not have.\n')
     w.append('![predicted against actual](scatter.png)\n')
+    w.append('![predicted ranges against actual](ranges.png)\n')
     w.append('![errors per model](errors.png)\n')
     w.append('![dirty page curves](curves.png)\n')
 
@@ -313,8 +478,8 @@ def main():
                                  r['downtime-limit']) == NOISE_CELL]
     if len(noise) > 1:
         times = [r['actual']['total-time'] for r in noise if r['converged']]
-        preds = [r['estimate']['total-time'] for r in noise
-                 if r['estimate']['converges']]
+        preds = {name: [range_text(MODELS[name](r)) for r in noise]
+                 for name in ('ours', 'ours, dirty-bitmap')}
         w.append('## Noise floor\n')
         w.append(f'The same run, {NOISE_CELL[0]} at '
                  f'{mbit(NOISE_CELL[1])} and {NOISE_CELL[2]} ms, '
@@ -326,8 +491,15 @@ def main():
                  f'standard deviation '
                  f'{statistics.pstdev(times) / statistics.mean(times) * 100:.1f}% '
                  'of the mean;')
-        w.append(f'- predicted (ms): {", ".join(map(str, preds))}.\n')
-        w.append('No predictor can be judged closer than this spread.\n')
+        for name, ps in preds.items():
+            w.append(f'- predicted by {name} (ms, with the range): '
+                     f'{", ".join(ps)};')
+        w.append('\nNo predictor can be judged closer than the spread of '
+                 'the actual times.  The spread of the predictions is that '
+                 'of the measurement: the sampling, and the guest itself.\n')
+
+    w.extend(knife_edge(runs, evals))
+    w.extend(drift(runs, evals))
 
     if previous:
         w.extend(compare_bases(runs, previous))
@@ -353,41 +525,44 @@ def main():
 
     w.append('## Every run\n')
     w.append('Total times in ms; "-": did not converge (actual) or '
-             'predicted not to; syncs: dirty-sync-count, predicted/actual.\n')
-    for scenario, (mem_mb, workload) in SCENARIOS.items():
+             'predicted not to; "?": uncertain, from the shortest time in '
+             'its range; in brackets, the range.  Syncs: dirty-sync-count, '
+             'predicted on the exact curve/actual.  A knife-edge run\'s '
+             'bandwidth is in italics.\n')
+    for scenario, (mem_mb, _, workload) in SCENARIOS.items():
         mine = [(r, ev) for r, ev in zip(runs, evals)
                 if r['scenario'] == scenario]
         if not mine:
             continue
         w.append(f'### {scenario}: {mem_mb} MiB guest, `{workload}`\n')
         w.append('| bandwidth | downtime-limit | # | actual | ours | error '
-                 '| syncs | downtime (ms) | naive | single-rate | 2023 '
+                 '| ours, dirty-bitmap | error | syncs | downtime (ms) '
                  '| 2023+zero |')
         w.append('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
-                 '| ---: | ---: | ---: | ---: |')
+                 '| ---: | ---: | ---: |')
         for r, ev in mine:
             a = r['actual']
-            est = r['estimate']
+            exact = r.get('modes', {}).get('dirty-bitmap', r)['estimate']
             at = a['total-time'] if r['converged'] else '-'
-
-            def cell(name):
-                e = ev[name]
-                p = e['pred']
-                s = f'{p.total_ms:.0f}' if p.converges else '-'
-                if 'err' in e:
-                    s += f' ({pct(e["err"])})'
-                return f'**{s}**' if e['bad'] else s
-
-            syncs = syncs_cell(r)
-            dt = (f'{est["downtime"] if est["converges"] else "-"}/'
+            p23 = ev['2023+zero']
+            s23 = f'{p23["pred"].total_ms:.0f}' if p23['pred'].converges \
+                else '-'
+            if 'err' in p23:
+                s23 += f' ({pct(p23["err"])})'
+            bw = mbit(r['bandwidth'])
+            bw = f'*{bw}*' if 'edge-factor' in r else bw
+            syncs = (f'{exact.get("dirty-sync-count", "-")}/'
+                     f'{a["ram"]["dirty-sync-count"]}')
+            dt = (f'{exact.get("downtime", "-")}/'
                   f'{a["downtime"] if r["converged"] else "-"}')
-            err = error_cell(ev['ours'])
-            w.append(f'| {mbit(r["bandwidth"])} | {r["downtime-limit"]} | '
-                     f'{r["repeat"]} | {at} | '
-                     f'{est["total-time"] if est["converges"] else "-"} | '
-                     f'{err} | {syncs} | {dt} | {cell("naive")} | '
-                     f'{cell("single-rate")} | {cell("2023")} | '
-                     f'{cell("2023+zero")} |')
+            cols = []
+            for name in ('ours', 'ours, dirty-bitmap'):
+                e = ev.get(name)
+                cols += [range_text(e['pred']), error_cell(e)] if e \
+                    else ['', '']
+            w.append(f'| {bw} | {r["downtime-limit"]} | {r["repeat"]} | '
+                     f'{at} | {" | ".join(cols)} | {syncs} | {dt} | '
+                     f'{s23} |')
         w.append('')
 
     w.append('## Reproducing\n')
@@ -396,7 +571,7 @@ def main():
              f'{minutes:.0f} minutes here) into build/bench/full and writes '
              'this report; runs '
              'already recorded there are kept, so remove that directory to '
-             'start afresh.  `make bench-quick` runs a subset of 8 cells '
+             f'start afresh.  `make bench-quick` runs a subset of {len(QUICK)} cells '
              'in under 10 minutes and writes its report into '
              'build/bench/quick/report.  `harness/bench/bench_report.py '
              'docs/accuracy/results.jsonl DIR` writes this report again '

@@ -58,15 +58,30 @@ static uint64_t check_readings(QDict *info, uint64_t calc_ms)
     return dirty;
 }
 
+/*
+ * The guest's pages; page-sampling counts its samples, and those found
+ * dirtied by each reading, while dirty-bitmap counts every page
+ */
 static void check_guest_pages(QDict *info)
 {
     uint64_t ram_pages = (uint64_t)GUEST_MB * 1024 * 1024 / PAGE_SIZE;
+    bool sampled = g_str_equal(qdict_get_str(info, "mode"), "page-sampling");
+    QListEntry *e;
 
     g_assert_cmpuint(curve_get_u64(info, "page-size"), ==, PAGE_SIZE);
     /* RAM, plus ROMs and video memory */
     g_assert_cmpuint(curve_get_u64(info, "total-pages"), >=, ram_pages);
     g_assert_cmpuint(curve_get_u64(info, "total-pages"), <, 2 * ram_pages);
-    g_assert_cmpuint(curve_get_u64(info, "sampled-pages"), >, 0);
+    g_assert_cmpint(curve_get_u64(info, "sampled-pages") > 0, ==, sampled);
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "readings"), e) {
+        QDict *r = qobject_to(QDict, qlist_entry_obj(e));
+
+        g_assert_cmpint(qdict_haskey(r, "sampled-dirty-pages"), ==, sampled);
+        if (sampled) {
+            g_assert_cmpuint(curve_get_u64(r, "sampled-dirty-pages"), <=,
+                             curve_get_u64(info, "sampled-pages"));
+        }
+    }
 }
 
 /* A guest that never ran dirties nothing, and its RAM is mostly zero. */
