@@ -64,6 +64,12 @@ size_t dirty_curve_measure(const DirtyCurveOps *ops, void *opaque,
     return taken;
 }
 
+/* @pages, a share of @space, as a count; never past @space */
+static uint64_t pages_of(double pages, uint64_t space)
+{
+    return pages < space ? pages : space;
+}
+
 /*
  * The Wilson score interval of a binomial proportion, @hits of @n, scaled
  * to @space pages: whole pages, rounded outwards
@@ -77,8 +83,8 @@ static void wilson_interval(uint64_t hits, uint64_t n, uint64_t space,
     double half = z / (1 + z * z / n) *
                   sqrt(p * (1 - p) / n + z * z / (4.0 * n * n));
 
-    *lo = floor(MAX(0, centre - half) * space);
-    *hi = ceil(MIN(1, centre + half) * space);
+    *lo = pages_of(floor(MAX(0, centre - half) * space), space);
+    *hi = pages_of(ceil(MIN(1, centre + half) * space), space);
 }
 
 void dirty_curve_bounds(const DirtyCurve *c, DirtyCurve *low,

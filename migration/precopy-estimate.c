@@ -7,8 +7,10 @@
  *
  * - migration_thread() calls migration_iteration_run() once per rate
  *   limit window of BUFFER_DELAY ms: migration_rate_limit() sleeps until
- *   the window ends once ram_save_iterate() has sent max-bandwidth *
- *   BUFFER_DELAY bytes, a little more (PRECOPY_RATE_LIMIT_OVERSHOOT).  If
+ *   the window ends once ram_save_iterate() has sent more than
+ *   max-bandwidth * BUFFER_DELAY bytes, in whole flushes of
+ *   PRECOPY_FLUSH_PAGES pages: up to 32 pages more, the same number in
+ *   every window of a given bandwidth.  If
  *   the dirty bitmap runs dry first, ram_save_iterate() returns early and
  *   migration_iteration_run() runs again at once, within the window and
  *   with what is left of its budget.  Pages go out in address order, each
@@ -48,9 +50,10 @@
  *
  * The guest is described by its dirty page curve D(t), the distinct
  * pages it dirties in any t ms: readings interpolated linearly from
- * (0, 0), and past the last reading extended along the last segment's
- * slope up to the pages that are not zero.  As the curve flattens with
- * time, that overstates what happens past the readings: conservative.
+ * (0, 0), and past the last reading extended up to the pages that are
+ * not zero: along the slope of the last segment, which falls
+ * exponentially at the rate it fell from the segment before, as when a
+ * working set is being covered, or stays if it did not fall.
  *
  * How many of the pages dirtied since the last sync are already in the
  * bitmap follows from the curve too.  The pages a sync put in the bitmap
@@ -103,23 +106,69 @@ typedef struct Curve {
     const DirtyCurveReading *r;
     size_t n;
     double cap;             /* pages that can be dirtied at all */
-    double tail_slope;      /* pages per ms past the last reading */
+    double tail_slope;      /* pages per ms at the last reading */
+    double tail_decay;      /* ...falling as exp(-tail_decay * ms) past it */
 } Curve;
+
+/* The slope of the curve from reading @i - 1, or from (0, 0), to @i */
+static double curve_slope(const DirtyCurveReading *r, size_t i,
+                          double *midpoint)
+{
+    double t0 = i ? r[i - 1].elapsed_ms : 0;
+    double d0 = i ? r[i - 1].dirty_pages : 0;
+
+    *midpoint = (t0 + r[i].elapsed_ms) / 2;
+    return (r[i].dirty_pages - d0) / (r[i].elapsed_ms - t0);
+}
 
 static void curve_init(Curve *c, const PrecopyWorkload *w)
 {
     const DirtyCurveReading *last = &w->readings[w->nr_readings - 1];
-    double t0 = 0, d0 = 0;
+    double m1, m2, s1, s2;
 
     c->r = w->readings;
     c->n = w->nr_readings;
     c->cap = MAX(w->total_pages - w->zero_pages,
                  MIN(last->dirty_pages, w->total_pages));
-    if (c->n > 1) {
-        t0 = last[-1].elapsed_ms;
-        d0 = last[-1].dirty_pages;
+    /*
+     * Past the last reading, the slope of the last two segments: falling
+     * exponentially if it fell between them, as a working set being
+     * covered does, and else kept.
+     */
+    s2 = curve_slope(c->r, c->n - 1, &m2);
+    c->tail_decay = 0;
+    if (c->n > 2) {
+        s1 = curve_slope(c->r, c->n - 2, &m1);
+        if (s2 > 0 && s1 > s2) {
+            c->tail_decay = log(s1 / s2) / (m2 - m1);
+        }
     }
-    c->tail_slope = (last->dirty_pages - d0) / (last->elapsed_ms - t0);
+    c->tail_slope = s2 * exp(-c->tail_decay * (last->elapsed_ms - m2));
+}
+
+/* Pages dirtied in the @dt ms past the last reading */
+static double curve_tail(const Curve *c, double dt)
+{
+    if (!c->tail_decay) {
+        return c->tail_slope * dt;
+    }
+    return c->tail_slope * -expm1(-c->tail_decay * dt) / c->tail_decay;
+}
+
+/* The inverse of curve_tail(): INFINITY if never reached */
+static double curve_tail_time_to(const Curve *c, double pages)
+{
+    double share;
+
+    if (!(c->tail_slope > 0)) {
+        return INFINITY;
+    }
+    share = pages * c->tail_decay / c->tail_slope;
+    if (share >= 1) {
+        return INFINITY;
+    }
+    return c->tail_decay ? -log1p(-share) / c->tail_decay :
+                           pages / c->tail_slope;
 }
 
 /* Reading @i as a point (time, pages), or (pages, time) if @inverse */
@@ -168,7 +217,7 @@ static double curve_at(const Curve *c, double t)
     }
     if (t >= last->elapsed_ms) {
         return MIN(c->cap, last->dirty_pages +
-                           (t - last->elapsed_ms) * c->tail_slope);
+                           curve_tail(c, t - last->elapsed_ms));
     }
     return MIN(c->cap, curve_interpolate(c, t, false));
 }
@@ -185,9 +234,8 @@ static double curve_time_to(const Curve *c, double pages)
         return INFINITY;
     }
     if (pages > last->dirty_pages) {
-        return c->tail_slope > 0 ?
-               last->elapsed_ms + (pages - last->dirty_pages) / c->tail_slope :
-               INFINITY;
+        return last->elapsed_ms +
+               curve_tail_time_to(c, pages - last->dirty_pages);
     }
     return curve_interpolate(c, pages, true);
 }
@@ -353,7 +401,7 @@ static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
 {
     /* bytes the rate limit lets through per window: migration_rate_set() */
     double budget = p->bandwidth / 1000.0 * BUFFER_DELAY;
-    double rate;
+    double flush, rate;
 
     *s = (PrecopySim) {
         .w = w,
@@ -369,13 +417,19 @@ static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
     };
     curve_init(&s->c, w);
     s->synced = s->q.first;
-    s->window = budget + MIN(budget, PRECOPY_RATE_LIMIT_OVERSHOOT *
-                                     (s->page + PAGE_HEADER_BYTES));
+    /*
+     * migration_rate_exceeded(): more than the budget, in whole flushes.
+     * A budget under one byte (under 10 bytes per second) is no limit to
+     * QEMU at all; the model keeps such a bandwidth as given.
+     */
+    flush = PRECOPY_FLUSH_PAGES * (s->page + PAGE_HEADER_BYTES);
+    s->window = budget < 1 ? budget : (floor(budget / flush) + 1) * flush;
     s->left = s->window;
     rate = s->window / BUFFER_DELAY;
+    /* unless known, the rate at which the windows send */
     s->link = p->link_bandwidth ? p->link_bandwidth :
               p->switchover_bandwidth ? p->switchover_bandwidth :
-              p->bandwidth;
+              rate * 1000;
 
     /* migration_update_counters() */
     if (p->downtime_limit_ms == PRECOPY_DOWNTIME_UNLIMITED) {

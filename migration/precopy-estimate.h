@@ -25,13 +25,14 @@
 #define PRECOPY_MAX_DIRTY_SYNCS 1000
 
 /*
- * Pages a rate limit window lets out past its budget, on average.  A page
- * takes two of a QEMUFile's MAX_IOV_SIZE (64) iovecs, its header in the
- * buffer and the page itself (add_to_iovec()), so the file is flushed
- * every 32 pages; migration_rate_exceeded() counts only flushed bytes, so
- * the flush that crosses the budget overshoots it by 0 to 32 pages.
+ * Pages a QEMUFile sends per flush.  A page takes two of its MAX_IOV_SIZE
+ * (64) iovecs, its header in the buffer and the page itself
+ * (add_to_iovec()), so the file is flushed every 32 pages.
+ * migration_rate_exceeded() counts only flushed bytes, and a rate limit
+ * window starts right after the flush that ended the last one: a window
+ * lets out the whole flushes it takes to pass its budget.
  */
-#define PRECOPY_RATE_LIMIT_OVERSHOOT 16
+#define PRECOPY_FLUSH_PAGES 32
 
 /* What the guest does, as calc-dirty-rate measured it */
 typedef struct PrecopyWorkload {
@@ -55,7 +56,8 @@ typedef struct PrecopyParams {
     /*
      * The speed at which the final stop-and-copy, which no rate limit
      * holds back, really sends, in bytes per second; 0 if unknown, when
-     * the switchover bandwidth or else @bandwidth stands in for it.
+     * the switchover bandwidth or else the rate at which the rate limit
+     * lets pages out (@bandwidth, a little more) stands in for it.
      */
     uint64_t link_bandwidth;
     /* downtime-limit in milliseconds, or PRECOPY_DOWNTIME_UNLIMITED */

@@ -36,7 +36,7 @@ def pick_cell(estimate):
     """The converging cell with the lowest bandwidth: the longest migration."""
     cells = [dict(c, bandwidth=row['bandwidth'])
              for row in estimate['bandwidths'] for c in row['estimates']
-             if c['converges'] and 'downtime-limit' in c]
+             if c['verdict'] == 'converges' and 'downtime-limit' in c]
     return min(cells, key=lambda c: (c['bandwidth'], c['downtime-limit']))
 
 
@@ -69,8 +69,8 @@ def main():
         print(f'demo: a {args.mem_mb} MiB guest running under {accel} keeps '
               'rewriting every page from 1 MiB to 100 MiB')
         print(f'demo: measuring its dirty page curve for {args.calc_time} s '
-              '(calc-dirty-rate, page-sampling, 16384 pages per GiB)\n')
-        g.measure(**{'calc-time': args.calc_time, 'sample-pages': 16384})
+              '(calc-dirty-rate with only calc-time given)\n')
+        g.measure(**{'calc-time': args.calc_time})
         print(g.hmp('info dirty_rate'))
         print('(qemu) info migrate_estimate')
         print(g.hmp('info migrate_estimate'))

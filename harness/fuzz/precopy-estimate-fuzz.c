@@ -46,6 +46,63 @@ static uint64_t take_value(Input *in)
     return take(in, take(in, 1) % 9);
 }
 
+/*
+ * The same curve as page sampling would have read it, with sample counts
+ * as a measurement gives them (found dirtied: never decreasing, never
+ * more than were sampled): its bounds are valid workloads, and the range
+ * of the estimate holds the estimate.
+ */
+static void fuzz_range(Input *in, const PrecopyWorkload *w,
+                       const PrecopyParams *p)
+{
+    DirtyCurve c = {
+        .nr_readings = MIN(w->nr_readings, DIRTY_CURVE_MAX_READINGS),
+        .total_pages = w->total_pages,
+        .zero_pages = w->zero_pages,
+        .page_size = w->page_size,
+        .sampled_pages = take_value(in),
+        .exact = take(in, 1) == 0xff,
+    };
+    DirtyCurve low, high;
+    PrecopyWorkloadRange range;
+    PrecopyEstimateRange e;
+    uint64_t hits = 0;
+    size_t i;
+
+    c.sampled_space = MIN(take_value(in), c.total_pages);
+    c.sampled_zero = MIN(take_value(in), c.sampled_pages);
+    for (i = 0; i < c.nr_readings; i++) {
+        c.readings[i] = w->readings[i];
+        hits += MIN(take_value(in), c.sampled_pages - hits);
+        c.readings[i].sampled_dirty = hits;
+    }
+    if (!c.nr_readings) {
+        return;
+    }
+    dirty_curve_bounds(&c, &low, &high);
+    precopy_workload_from_curve(&range.measured, &c);
+    precopy_workload_from_curve(&range.low, &low);
+    precopy_workload_from_curve(&range.high, &high);
+    if (!precopy_workload_check(&range.measured, NULL)) {
+        return;
+    }
+    if (!precopy_workload_check(&range.low, NULL) ||
+        !precopy_workload_check(&range.high, NULL)) {
+        abort();
+    }
+    precopy_estimate_range(&range, p, &e);
+    if (e.measured.converges && e.verdict == PRECOPY_CONVERGES &&
+        (e.min_total_time_ms > e.measured.total_time_ms ||
+         e.measured.total_time_ms > e.max_total_time_ms)) {
+        abort();
+    }
+    if (e.verdict != PRECOPY_CONVERGES &&
+        (e.max_total_time_ms || (e.verdict == PRECOPY_DOES_NOT_CONVERGE &&
+                                 e.min_total_time_ms))) {
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -104,5 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (min && (min < lo || min > hi)) {
         abort();
     }
+
+    fuzz_range(&in, &w, &p);
     return 0;
 }

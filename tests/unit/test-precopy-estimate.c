@@ -271,8 +271,75 @@ static void test_never_converges(void)
     g_assert_cmpuint(e.total_time_ms, <=, p.deadline_ms);
     g_assert_cmpuint(e.total_time_ms, >, p.deadline_ms - 100);
     g_assert_cmpuint(e.transferred, <=,
-                     (bw + 10 * PRECOPY_RATE_LIMIT_OVERSHOOT * WIRE) * 20 +
-                     WIRE);
+                     (bw + 10 * PRECOPY_FLUSH_PAGES * WIRE) * 20 + WIRE);
+}
+
+/*
+ * A guest writing at random into a working set covers it as
+ * W (1 - exp(-t / tau)).  Measured for 10 s, the curve goes on past its
+ * readings as that: a migration whose first pass takes 40 s comes out
+ * as on the curve measured for 60 s.
+ */
+static void test_tail_extrapolation(void)
+{
+    const double wss = 65536, tau = 40000;
+    const uint64_t total = 262144, zero = 100000, bw = 16 * MiB;
+    DirtyCurveReading r[60];
+    PrecopyWorkload w = {
+        .readings = r, .total_pages = total, .zero_pages = zero,
+        .page_size = PAGE,
+    };
+    PrecopyEstimate full, measured;
+    PrecopyParams p = cell(bw, 300);
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(r); i++) {
+        r[i].elapsed_ms = (i + 1) * 1000;
+        r[i].dirty_pages = round(wss * -expm1(-(i + 1.0) * 1000 / tau));
+    }
+    w.nr_readings = ARRAY_SIZE(r);
+    precopy_estimate(&w, &p, &full);
+    w.nr_readings = 10;
+    precopy_estimate(&w, &p, &measured);
+    g_assert_true(full.converges);
+    g_assert_true(measured.converges);
+    g_assert_cmpuint(full.total_time_ms, >, 40000);
+    g_assert_cmpfloat(fabs((double)measured.total_time_ms -
+                           full.total_time_ms) / full.total_time_ms, <, 0.01);
+}
+
+/*
+ * A window sends the whole 32-page flushes it takes to pass its budget:
+ * at 10 MiB/s the budget is 1048576 bytes, 7.98 flushes, so each window
+ * sends 8, 256 pages, 0.2% over; at 22.63 MB/s, 2263000 bytes, 17.2
+ * flushes, so 18, 576 pages, 4.4% over
+ */
+static void test_rate_limit_flushes(void)
+{
+    static const struct {
+        uint64_t bandwidth, pages_per_window;
+    } cases[] = {
+        { 10 * MiB, 256 },
+        { 22630000, 576 },
+        { 131328 * 10, 64 },    /* exactly one flush: not passed yet */
+    };
+    const uint64_t total = 262144;
+    TestCurve tc;
+    size_t i;
+
+    test_curve_init(&tc, total, 0, 0, 0);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        PrecopyParams p = cell(cases[i].bandwidth, 300);
+        PrecopyEstimate e;
+
+        /* an idle guest, stopped by the deadline within its first pass */
+        p.deadline_ms = 2000;
+        precopy_estimate(&tc.w, &p, &e);
+        g_assert_false(e.converges);
+        g_assert_cmpfloat(fabs(e.transferred -
+                               20.0 * cases[i].pages_per_window * WIRE),
+                          <, WIRE);
+    }
 }
 
 /* Unlimited downtime: one window live, then stop and copy the rest */
@@ -515,9 +582,13 @@ static void test_extremes(void)
     p.downtime_limit_ms = PRECOPY_DOWNTIME_UNLIMITED;
     p.deadline_ms = UINT64_MAX;
     precopy_estimate(&tc.w, &p, &e);
+    /* one flush of 32 such pages takes longer than 2^64 ms */
+    g_assert_false(e.converges);
+    g_assert_cmpuint(e.total_time_ms, ==, UINT64_MAX);
+    p.link_bandwidth = UINT64_MAX;
+    precopy_estimate(&tc.w, &p, &e);
     g_assert_true(e.converges);
     g_assert_cmpuint(e.transferred, ==, UINT64_MAX);
-    g_assert_cmpuint(e.total_time_ms, ==, UINT64_MAX);
     g_assert_cmpuint(e.downtime_ms, <=, e.total_time_ms);
 }
 
@@ -664,6 +735,10 @@ int main(int argc, char **argv)
                     test_switchover_at_threshold);
     g_test_add_func("/precopy-estimate/unlimited-downtime", test_unlimited);
     g_test_add_func("/precopy-estimate/link-speed", test_link_speed);
+    g_test_add_func("/precopy-estimate/rate-limit-flushes",
+                    test_rate_limit_flushes);
+    g_test_add_func("/precopy-estimate/tail-extrapolation",
+                    test_tail_extrapolation);
     g_test_add_func("/precopy-estimate/workload-check", test_workload_check);
     g_test_add_func("/precopy-estimate/monotonic", test_monotonic);
     g_test_add_func("/precopy-estimate/extremes", test_extremes);
