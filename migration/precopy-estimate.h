@@ -97,10 +97,11 @@ typedef struct PrecopyWorkloadRange {
     PrecopyWorkload high;       /* dirties the most, sends the most */
 } PrecopyWorkloadRange;
 
+/* Whether a migration converges over a PrecopyWorkloadRange */
 typedef enum PrecopyVerdict {
-    PRECOPY_CONVERGES,          /* at both ends of the range */
-    PRECOPY_UNCERTAIN,          /* at the low end only */
-    PRECOPY_DOES_NOT_CONVERGE,  /* at neither end */
+    PRECOPY_CONVERGES,          /* on the curve and at both ends */
+    PRECOPY_UNCERTAIN,          /* on some of them only */
+    PRECOPY_DOES_NOT_CONVERGE,  /* on none */
 } PrecopyVerdict;
 
 /* An estimate over a PrecopyWorkloadRange */

@@ -3,8 +3,8 @@
 
 Boots migration-test's boot block in guests of each size given, with
 preallocated RAM up to --prealloc-max-mb (so that every sampled page is
-real memory; a larger guest's untouched pages are the host's shared zero
-page, which hashes faster), and runs calc-dirty-rate in page-sampling
+real memory; a larger guest reserves none, and its untouched pages are
+the host's shared zero page, which hashes faster), and runs calc-dirty-rate in page-sampling
 mode at QEMU's default sample and at 512 samples per GiB, and in
 dirty-bitmap mode.  From QEMU's trace events it reports:
 
@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import time
 
+from qemu.qmp.protocol import ConnectError
 from qemu_guest import Guest, disk_boot
 
 # in the order parse() returns their durations
@@ -55,12 +56,27 @@ def measure_guest(args, mem_mb):
     extra = ['-D', trace]
     if mem_mb <= args.prealloc_max_mb:
         extra.append('-mem-prealloc')
+    else:
+        # more than the host has: reserve no swap for it
+        extra += ['-object',
+                  f'memory-backend-ram,id=ram,size={mem_mb}M,reserve=off',
+                  '-machine', 'memory-backend=ram']
     for t in TRACES:
         extra += ['-trace', t]
     g = Guest(args.qemu, args.work, args.accel, disk_boot(args.disk),
               mem_mb=mem_mb, extra=extra, stderr=subprocess.DEVNULL)
     try:
-        g.connect(300)
+        # the QMP socket appears before QEMU listens on it, and
+        # preallocating a large guest takes a while in between
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                g.connect(300)
+                break
+            except ConnectError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
         if not g.running_guest_code(300):
             raise SystemExit('the guest did not run')
         print(f'guest: {mem_mb} MiB, '

@@ -26,7 +26,7 @@ BAD = 0.25      # an error this large or larger makes a run "bad"
 
 
 def mbit(bw):
-    return f'{bw * 8 / 1e6:g} Mbit/s'
+    return f'{bw * 8 / 1e6:.4g} Mbit/s'
 
 
 def evaluate(run):
@@ -92,7 +92,9 @@ def summary(runs, evals):
         if not mine:
             continue
         errs = [abs(e['err']) for e in mine if 'err' in e]
-        ranged = [e['in_range'] for e in mine if 'in_range' in e]
+        # a model whose every range is one value (exact) has none
+        ranged = [e['in_range'] for e in mine if 'in_range' in e] \
+            if any(e['pred'].lo_ms != e['pred'].hi_ms for e in mine) else []
         rows.append({
             'name': name, 'runs': len(mine), 'errors': len(errs),
             'median': quantile(errs, 0.5), 'p90': quantile(errs, 0.9),
@@ -105,6 +107,22 @@ def summary(runs, evals):
                                   if 'dt_err' in e], 0.5),
         })
     return rows
+
+
+def syncs_summary(runs):
+    """How often each estimate got the dirty syncs of a converged run."""
+    out = []
+    for mode in ('default', 'dirty-bitmap'):
+        off = [abs(r['modes'][mode]['estimate']['dirty-sync-count'] -
+                   r['actual']['ram']['dirty-sync-count'])
+               for r in runs if r['converged'] and 'modes' in r and
+               'dirty-sync-count' in r['modes'][mode]['estimate']]
+        if off:
+            out.append(f'{mode}: exact in {off.count(0)} of {len(off)}, '
+                       f'one off in {off.count(1)}, more in '
+                       f'{len(off) - off.count(0) - off.count(1)}')
+    return ('Dirty syncs, predicted against actual, where both converged: '
+            + '; '.join(out) + '.')
 
 
 def summary_table(runs, evals):
@@ -296,9 +314,11 @@ def knife_edge(runs, evals):
         mins = []
         for mode in ('default', 'dirty-bitmap'):
             m = r['modes'][mode]['min-bandwidth']
-            mins.append(f'{mbit(m["bandwidth"])} ({mbit(m["lowest"])} to '
-                        f'{mbit(m["highest"]) if "highest" in m else "none"})'
-                        if 'bandwidth' in m else 'none')
+            text = mbit(m['bandwidth']) if 'bandwidth' in m else 'none'
+            if m.get('lowest') != m.get('highest'):
+                text += (f' ({mbit(m["lowest"])} to '
+                         f'{mbit(m["highest"]) if "highest" in m else "none"})')
+            mins.append(text)
         cells = []
         for name in ('ours', 'ours, dirty-bitmap'):
             e = ev[name]
@@ -450,12 +470,15 @@ def main():
              'round; "uncertain" is never wrong, and is counted apart.  '
              '"Actual in range": of the converged runs, how many took a '
              'total time inside the range the estimate gave (its shortest '
-             'to its longest; from its shortest on, for "uncertain").  A '
+             'to its longest; from its shortest on, for "uncertain"); the '
+             'range covers the sampling error only, so the exact '
+             'measurement has none.  A '
              'run is bad when the model got the verdict wrong or its error '
              'is 25% or more.  Downtime error: median of |predicted - '
              'actual| downtime.\n')
     w.extend(summary_table(runs, evals))
     w.append('')
+    w.append(syncs_summary(runs) + '\n')
     w.append('Models: **ours** is query-migration-estimate on the default '
              'measurement, **ours, dirty-bitmap** on the exact one; the '
              'baselines all use the default measurement.  **naive**: '
