@@ -116,9 +116,10 @@ static double curve_slope(const DirtyCurveReading *r, size_t i,
 {
     double t0 = i ? r[i - 1].elapsed_ms : 0;
     double d0 = i ? r[i - 1].dirty_pages : 0;
+    double ms = r[i].elapsed_ms - t0;
 
     *midpoint = (t0 + r[i].elapsed_ms) / 2;
-    return (r[i].dirty_pages - d0) / (r[i].elapsed_ms - t0);
+    return (r[i].dirty_pages - d0) / ms;
 }
 
 static void curve_init(Curve *c, const PrecopyWorkload *w)
