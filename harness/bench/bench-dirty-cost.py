@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import time
 
-from qemu.qmp.protocol import ConnectError
 from qemu_guest import Guest, disk_boot
 
 # in the order parse() returns their durations
@@ -66,17 +65,7 @@ def measure_guest(args, mem_mb):
     g = Guest(args.qemu, args.work, args.accel, disk_boot(args.disk),
               mem_mb=mem_mb, extra=extra, stderr=subprocess.DEVNULL)
     try:
-        # the QMP socket appears before QEMU listens on it, and
-        # preallocating a large guest takes a while in between
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                g.connect(300)
-                break
-            except ConnectError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(1)
+        g.connect(300)
         if not g.running_guest_code(300):
             raise SystemExit('the guest did not run')
         print(f'guest: {mem_mb} MiB, '
