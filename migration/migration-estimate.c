@@ -5,7 +5,11 @@
  *
  * Runs the pre-copy model of precopy-estimate.c over a grid of
  * bandwidths and downtime-limits, on the dirty page curve that the last
- * calc-dirty-rate measured.
+ * calc-dirty-rate measured, or, while a pre-copy migration is under way,
+ * on that curve refitted to the migration's own dirty bitmap syncs, from
+ * where the migration stands.  The migration thread records each sync
+ * (migration_estimate_sync()) and nothing more: the model runs when a
+ * client asks.
  */
 
 #include "qemu/osdep.h"
@@ -14,10 +18,16 @@
 #include "qapi/qapi-commands-migration-estimate.h"
 #include "monitor/hmp.h"
 #include "monitor/monitor.h"
+#include "qemu/main-loop.h"
+#include "qemu/timer.h"
+#include "exec/target_page.h"
 #include "dirtyrate.h"
+#include "migration.h"
+#include "migration-estimate.h"
 #include "migration-stats.h"
 #include "options.h"
 #include "precopy-estimate.h"
+#include "ram.h"
 #include "trace.h"
 
 /* Grid limits: they bound the time the command holds the BQL */
@@ -37,6 +47,9 @@
 #define ESTIMATE_SEARCH_MIN_BANDWIDTH   1000
 #define ESTIMATE_SEARCH_MAX_BANDWIDTH   (125ULL * 1000 * 1000 * 1000)
 
+/* Syncs of the migration under way kept for the estimate */
+#define ESTIMATE_SYNCS                  16
+
 /* 100 Mbit/s, 1, 2, 2.5, 5, 10, 25 and 40 Gbit/s, in bytes per second */
 static const uint64_t estimate_bandwidths[] = {
     12500000, 125000000, 250000000, 312500000,
@@ -46,6 +59,122 @@ static const uint64_t estimate_bandwidths[] = {
 static const uint64_t estimate_downtime_limits_ms[] = {
     125, 250, 500, 1000, 5000,
 };
+
+/*
+ * The dirty bitmap syncs of the migration under way, the last
+ * ESTIMATE_SYNCS of them in a ring.  Written by the migration thread and
+ * read by the monitor, both under the BQL.
+ */
+typedef struct EstimateSyncs {
+    int64_t first_us;           /* QEMU_CLOCK_REALTIME of its first sync */
+    uint64_t count;             /* syncs since then, that one included */
+    PrecopySync ring[ESTIMATE_SYNCS];
+} EstimateSyncs;
+
+static EstimateSyncs estimate_syncs;
+
+/* The migration now, as PrecopySync has it, with @dirty pages in its bitmap */
+static void estimate_now(PrecopySync *now, uint64_t dirty_before,
+                         uint64_t dirty_after)
+{
+    uint64_t zero = stat64_get(&mig_stats.zero_pages);
+
+    *now = (PrecopySync) {
+        .elapsed_us = qemu_clock_get_us(QEMU_CLOCK_REALTIME) -
+                      estimate_syncs.first_us,
+        .dirty_before = dirty_before,
+        .dirty_after = dirty_after,
+        .sent_pages = stat64_get(&mig_stats.normal_pages) + zero,
+        .zero_sent = zero,
+        .transferred = migration_transferred_bytes(),
+    };
+}
+
+void migration_estimate_sync(uint64_t dirty_before, uint64_t dirty_after)
+{
+    EstimateSyncs *e = &estimate_syncs;
+    PrecopySync *sync;
+
+    assert(bql_locked());
+
+    /* the first of a migration: ram_init_bitmaps() */
+    if (stat64_get(&mig_stats.dirty_sync_count) == 1) {
+        e->first_us = qemu_clock_get_us(QEMU_CLOCK_REALTIME);
+        e->count = 0;
+    }
+    sync = &e->ring[e->count++ % ESTIMATE_SYNCS];
+    estimate_now(sync, dirty_before, dirty_after);
+    trace_migration_estimate_sync(e->count, sync->elapsed_us, dirty_before,
+                                  dirty_after);
+}
+
+/*
+ * The pre-copy migration under way, in @g with its syncs in @syncs, and
+ * how long ago, in milliseconds, it started before its first sync, in
+ * @setup_ms.  One still setting up is where its first sync will leave it.
+ * Returns false if none is under way.
+ */
+static bool estimate_progress(PrecopyProgress *g, PrecopySync *syncs,
+                              int64_t *setup_ms)
+{
+    MigrationState *s = migrate_get_current();
+    EstimateSyncs *e = &estimate_syncs;
+    uint64_t page = qemu_target_page_size();
+    uint64_t total = ram_bytes_total() / page;
+    uint64_t synced = stat64_get(&mig_stats.dirty_sync_count);
+    int64_t now_ms = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    uint64_t dirty;
+    size_t n, i;
+
+    if ((s->state != MIGRATION_STATUS_SETUP &&
+         s->state != MIGRATION_STATUS_ACTIVE) || migration_in_postcopy() ||
+        !total) {
+        return false;
+    }
+    *g = (PrecopyProgress) {
+        .total_pages = total,
+        .page_size = page,
+        .syncs = syncs,
+        .nr_syncs = 1,
+        .dirty_sync_count = 1,
+    };
+    if (!synced) {
+        syncs[0] = (PrecopySync) {
+            .dirty_before = total,
+            .dirty_after = total,
+        };
+        g->now = syncs[0];
+        *setup_ms = now_ms - s->start_time;
+        return true;
+    }
+    if (e->count != synced || e->first_us / 1000 < s->start_time) {
+        return false;       /* its syncs are not the ones recorded */
+    }
+    n = MIN(e->count, ESTIMATE_SYNCS);
+    for (i = 0; i < n; i++) {
+        syncs[i] = e->ring[(e->count - n + i) % ESTIMATE_SYNCS];
+    }
+    g->nr_syncs = n;
+    g->dirty_sync_count = e->count;
+    dirty = ram_bytes_remaining() / page;
+    estimate_now(&g->now, dirty, dirty);
+    *setup_ms = e->first_us / 1000 - s->start_time;
+    return precopy_progress_check(g, NULL);
+}
+
+/*
+ * The rate at which the migration @g has sent since its oldest sync
+ * kept, in bytes per second; 0 before a rate limit window has passed
+ */
+static uint64_t estimate_progress_rate(const PrecopyProgress *g)
+{
+    int64_t us = g->now.elapsed_us - g->syncs[0].elapsed_us;
+
+    if (us < BUFFER_DELAY * 1000) {
+        return 0;
+    }
+    return (g->now.transferred - g->syncs[0].transferred) * 1000000 / us;
+}
 
 /*
  * Check the @n values of argument @name: at least one, at most @max, each
@@ -122,9 +251,14 @@ static const MigrationEstimateVerdict estimate_verdicts[] = {
     [PRECOPY_DOES_NOT_CONVERGE] = MIGRATION_ESTIMATE_VERDICT_DOES_NOT_CONVERGE,
 };
 
+/*
+ * The estimate at @downtime_limit_ms, with its times counted from
+ * @setup_ms before the model's: the start of the migration under way
+ */
 static MigrationEstimate *estimate_cell(const PrecopyWorkloadRange *w,
                                         PrecopyParams *p,
-                                        uint64_t downtime_limit_ms)
+                                        uint64_t downtime_limit_ms,
+                                        uint64_t setup_ms)
 {
     MigrationEstimate *cell = g_new0(MigrationEstimate, 1);
     PrecopyEstimateRange r;
@@ -138,12 +272,12 @@ static MigrationEstimate *estimate_cell(const PrecopyWorkloadRange *w,
     cell->downtime_limit = cell->has_downtime_limit ? downtime_limit_ms : 0;
     cell->verdict = estimate_verdicts[r.verdict];
     cell->has_min_total_time = r.verdict != PRECOPY_DOES_NOT_CONVERGE;
-    cell->min_total_time = r.min_total_time_ms;
+    cell->min_total_time = r.min_total_time_ms + setup_ms;
     cell->has_max_total_time = r.verdict == PRECOPY_CONVERGES;
-    cell->max_total_time = r.max_total_time_ms;
+    cell->max_total_time = r.max_total_time_ms + setup_ms;
     if (e->converges) {
         cell->has_total_time = true;
-        cell->total_time = e->total_time_ms;
+        cell->total_time = e->total_time_ms + setup_ms;
         cell->has_downtime = true;
         cell->downtime = e->downtime_ms;
         cell->has_dirty_sync_count = true;
@@ -160,11 +294,12 @@ static MigrationEstimateMinBandwidth *estimate_min_bandwidth(
 {
     MigrationEstimateMinBandwidth *min =
         g_new0(MigrationEstimateMinBandwidth, 1);
-    PrecopyBandwidthRange r;
+    PrecopyLowest r;
 
     p->downtime_limit_ms = downtime_limit_ms;
-    precopy_min_bandwidth_range(w, p, ESTIMATE_SEARCH_MIN_BANDWIDTH,
-                                ESTIMATE_SEARCH_MAX_BANDWIDTH, &r);
+    precopy_lowest_range(w, p, PRECOPY_SEARCH_BANDWIDTH,
+                         ESTIMATE_SEARCH_MIN_BANDWIDTH,
+                         ESTIMATE_SEARCH_MAX_BANDWIDTH, &r);
     min->downtime_limit = downtime_limit_ms;
     min->has_bandwidth = r.measured != 0;
     min->bandwidth = r.measured;
@@ -175,23 +310,104 @@ static MigrationEstimateMinBandwidth *estimate_min_bandwidth(
     return min;
 }
 
+static MigrationEstimateMinDowntimeLimit *estimate_min_downtime_limit(
+    const PrecopyWorkloadRange *w, PrecopyParams *p, uint64_t bandwidth)
+{
+    MigrationEstimateMinDowntimeLimit *min =
+        g_new0(MigrationEstimateMinDowntimeLimit, 1);
+    PrecopyLowest r;
+
+    p->bandwidth = bandwidth;
+    precopy_lowest_range(w, p, PRECOPY_SEARCH_DOWNTIME_LIMIT,
+                         1, ESTIMATE_MAX_DOWNTIME_LIMIT_MS, &r);
+    min->bandwidth = bandwidth;
+    min->has_downtime_limit = r.measured != 0;
+    min->downtime_limit = r.measured;
+    min->has_lowest = r.min != 0;
+    min->lowest = r.min;
+    min->has_highest = r.max != 0;
+    min->highest = r.max;
+    return min;
+}
+
 /*
- * The curve of the last calc-dirty-rate, and the ends of its range, in
- * @curves; the workloads on them in @w
+ * The curve to estimate on, and the ends of its range, in @curves; the
+ * workloads on them in @w: the curve of the last calc-dirty-rate, or,
+ * with a migration @g under way, that curve refitted to its syncs, which
+ * returns where the curve comes from in @source and how many syncs it
+ * was fitted to in @refit
  */
-static bool estimate_workloads(DirtyCurve curves[3], PrecopyWorkloadRange *w,
+static bool estimate_workloads(const PrecopyProgress *g, DirtyCurve curves[3],
+                               MigrationEstimateCurveSource *source,
+                               size_t *refit, PrecopyWorkloadRange *w,
                                Error **errp)
 {
-    if (!dirtyrate_get_curve(&curves[0], errp)) {
+    DirtyCurve base[3];
+
+    if (g) {
+        bool measured = dirtyrate_get_curve(&base[0], NULL);
+
+        if (measured) {
+            dirty_curve_bounds(&base[0], &base[1], &base[2]);
+        }
+        *refit = precopy_refit(measured ? base : NULL, g, curves, &measured);
+        if (measured) {
+            *source = *refit ? MIGRATION_ESTIMATE_CURVE_SOURCE_REFITTED :
+                               MIGRATION_ESTIMATE_CURVE_SOURCE_MEASURED;
+        } else {
+            *source = g->nr_syncs > 1 ? MIGRATION_ESTIMATE_CURVE_SOURCE_SYNCS :
+                                        MIGRATION_ESTIMATE_CURVE_SOURCE_NONE;
+        }
+    } else if (dirtyrate_get_curve(&curves[0], errp)) {
+        dirty_curve_bounds(&curves[0], &curves[1], &curves[2]);
+    } else {
         return false;
     }
-    dirty_curve_bounds(&curves[0], &curves[1], &curves[2]);
     precopy_workload_from_curve(&w->measured, &curves[0]);
     precopy_workload_from_curve(&w->low, &curves[1]);
     precopy_workload_from_curve(&w->high, &curves[2]);
     return precopy_workload_check(&w->measured, errp) &&
            precopy_workload_check(&w->low, errp) &&
            precopy_workload_check(&w->high, errp);
+}
+
+/* Milliseconds from @since to @until, 0 if @until comes first */
+static uint64_t ms_left(uint64_t until, uint64_t since)
+{
+    return until > since ? until - since : 0;
+}
+
+/*
+ * The estimate for the migration @g under way, @elapsed_ms since it
+ * started, under its current downtime-limit and at @p->bandwidth
+ */
+static MigrationEstimateRunning *estimate_running(
+    const PrecopyWorkloadRange *w, PrecopyParams *p,
+    const PrecopyProgress *g, MigrationEstimateCurveSource source,
+    size_t refit, uint64_t setup_ms)
+{
+    MigrationEstimateRunning *run = g_new0(MigrationEstimateRunning, 1);
+    uint64_t elapsed = g->now.elapsed_us / 1000 + setup_ms;
+    MigrationEstimate *e;
+
+    run->elapsed = elapsed;
+    run->dirty_sync_count = g->dirty_sync_count;
+    run->curve = source;
+    run->refit_syncs = refit;
+    run->bandwidth = p->bandwidth;
+    run->estimate = e = estimate_cell(w, p, migrate_downtime_limit(),
+                                      setup_ms);
+    run->has_remaining_time = e->has_total_time;
+    run->remaining_time = ms_left(e->total_time, elapsed);
+    run->has_min_remaining_time = e->has_min_total_time;
+    run->min_remaining_time = ms_left(e->min_total_time, elapsed);
+    run->has_max_remaining_time = e->has_max_total_time;
+    run->max_remaining_time = ms_left(e->max_total_time, elapsed);
+    run->min_bandwidth = estimate_min_bandwidth(w, p,
+                                                migrate_downtime_limit());
+    run->min_downtime_limit = estimate_min_downtime_limit(w, p,
+                                                          run->bandwidth);
+    return run;
 }
 
 MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
@@ -211,7 +427,14 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
     MigrationEstimateInfo *info;
     MigrationEstimateBandwidthList **rows;
     MigrationEstimateMinBandwidthList **mins;
+    PrecopySync syncs[ESTIMATE_SYNCS];
+    PrecopyProgress g;
+    int64_t setup_ms = 0;
+    bool running = estimate_progress(&g, syncs, &setup_ms);
+    uint64_t current;
     DirtyCurve curves[3];
+    MigrationEstimateCurveSource source = MIGRATION_ESTIMATE_CURVE_SOURCE_NONE;
+    size_t refit = 0;
     PrecopyWorkloadRange w;
     PrecopyParams p;
     size_t nr_bw = 0, nr_dt = 0, i, j;
@@ -233,8 +456,14 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
     p = (PrecopyParams) {
         .switchover_bandwidth = migrate_avail_switchover_bandwidth(),
         .link_bandwidth = has_link_bandwidth ? link_bandwidth : 0,
-        .deadline_ms = deadline,
+        .deadline_ms = ms_left(deadline, setup_ms),
+        .progress = running ? &g : NULL,
     };
+    /* without a rate limit, a migration under way sends as fast as it has */
+    current = estimate_current_bandwidth(p.link_bandwidth ?:
+                                         p.switchover_bandwidth ?:
+                                         (running ?
+                                          estimate_progress_rate(&g) : 0));
 
     if (has_bandwidths) {
         for (; bandwidths && nr_bw < ARRAY_SIZE(bw);
@@ -246,9 +475,6 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
             return NULL;
         }
     } else {
-        uint64_t current = estimate_current_bandwidth(p.link_bandwidth ?:
-                                                      p.switchover_bandwidth);
-
         nr_bw = grid_default(estimate_bandwidths,
                              ARRAY_SIZE(estimate_bandwidths),
                              current != 0, current, bw);
@@ -269,13 +495,16 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
                              true, migrate_downtime_limit(), dt);
     }
 
-    if (!estimate_workloads(curves, &w, errp)) {
+    if (!estimate_workloads(running ? &g : NULL, curves, &source, &refit, &w,
+                            errp)) {
         return NULL;
     }
 
     info = g_new0(MigrationEstimateInfo, 1);
     info->deadline = deadline;
-    info->exact = curves[0].exact;
+    info->exact = curves[0].exact &&
+                  precopy_workload_equal(&w.low, &w.measured) &&
+                  precopy_workload_equal(&w.high, &w.measured);
     if (p.link_bandwidth || p.switchover_bandwidth) {
         info->has_link_bandwidth = true;
         info->link_bandwidth = p.link_bandwidth ?: p.switchover_bandwidth;
@@ -288,10 +517,11 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
 
         row->bandwidth = p.bandwidth = bw[i];
         for (j = 0; j < nr_dt; j++) {
-            QAPI_LIST_APPEND(cells, estimate_cell(&w, &p, dt[j]));
+            QAPI_LIST_APPEND(cells, estimate_cell(&w, &p, dt[j], setup_ms));
         }
-        QAPI_LIST_APPEND(cells,
-                         estimate_cell(&w, &p, PRECOPY_DOWNTIME_UNLIMITED));
+        QAPI_LIST_APPEND(cells, estimate_cell(&w, &p,
+                                              PRECOPY_DOWNTIME_UNLIMITED,
+                                              setup_ms));
         QAPI_LIST_APPEND(rows, row);
     }
 
@@ -300,7 +530,14 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
         QAPI_LIST_APPEND(mins, estimate_min_bandwidth(&w, &p, dt[j]));
     }
 
-    trace_query_migration_estimate(nr_bw, nr_dt + 1,
+    /* a migration without rate limit before it has sent for a window */
+    if (running && current) {
+        p.bandwidth = current;
+        info->migration = estimate_running(&w, &p, &g, source, refit,
+                                           setup_ms);
+    }
+
+    trace_query_migration_estimate(nr_bw, nr_dt + 1, running,
                                    g_get_monotonic_time() - start_us);
     return info;
 }
@@ -336,14 +573,16 @@ static char *format_bandwidth(uint64_t bytes_per_s)
     return g_strdup_printf("%.3g %s", v, units[u]);
 }
 
-static void hmp_print_curve(Monitor *mon, bool exact)
+static void hmp_print_curve(Monitor *mon)
 {
     g_autoptr(DirtyRateInfo) dirty = NULL;
+    bool exact;
 
     dirty = qmp_query_dirty_rate(true, TIME_UNIT_MILLISECOND, NULL);
     if (!dirty || !dirty->has_total_pages) {
         return;
     }
+    exact = dirty->mode == DIRTY_RATE_MEASURE_MODE_DIRTY_BITMAP;
     monitor_printf(mon, "Dirty page curve: %s, %" PRIi64 " ms, %" PRIu64
                    " pages of %" PRIu64 " bytes, %s%" PRIu64 " of them zero\n",
                    DirtyRateMeasureMode_str(dirty->mode), dirty->calc_time,
@@ -390,31 +629,115 @@ static char *format_estimate(const MigrationEstimate *cell)
     return g_strdup_printf("%s (%s-%s)", mid, min, max);
 }
 
-/* Bandwidths as "1.25 Gbit/s (1.1-1.4 Gbit/s)", or "none" */
-static char *format_min_bandwidth(const MigrationEstimateMinBandwidth *min)
+/* Milliseconds as a downtime-limit: "300ms" */
+static char *format_ms(uint64_t ms)
+{
+    return g_strdup_printf("%" PRIu64 "ms", ms);
+}
+
+/*
+ * The lowest value of a parameter that converges, with its range, as
+ * @format writes it: "1.25 Gbit/s (1.1-1.4 Gbit/s)", or "none"
+ */
+static char *format_lowest(bool has_measured, uint64_t measured,
+                           bool has_lowest, uint64_t lowest,
+                           bool has_highest, uint64_t highest,
+                           char *(*format)(uint64_t))
 {
     g_autofree char *mid = NULL;
-    g_autofree char *lowest = NULL;
-    g_autofree char *highest = NULL;
-    char *unit;
+    g_autofree char *lo = NULL;
+    g_autofree char *hi = NULL;
+    size_t digits;
 
-    if (!min->has_lowest) {
+    if (!has_lowest) {
         return g_strdup("none");
     }
-    lowest = format_bandwidth(min->lowest);
-    highest = min->has_highest ? format_bandwidth(min->highest) :
-              g_strdup("none");
-    mid = min->has_bandwidth ? format_bandwidth(min->bandwidth) :
-          g_strdup("none");
-    if (!strcmp(lowest, highest)) {
+    lo = format(lowest);
+    hi = has_highest ? format(highest) : g_strdup("none");
+    mid = has_measured ? format(measured) : g_strdup("none");
+    if (!strcmp(lo, hi)) {
         return g_steal_pointer(&mid);
     }
-    /* "460 Mbit/s-533 Mbit/s" as "460-533 Mbit/s" */
-    unit = strchr(lowest, ' ');
-    if (unit && !strcmp(unit, strchr(highest, ' ') ?: "")) {
-        *unit = '\0';
+    /* "460 Mbit/s-533 Mbit/s" as "460-533 Mbit/s", "80ms-95ms" as "80-95ms" */
+    digits = strspn(lo, "0123456789.");
+    if (lo[digits] && !strcmp(lo + digits, hi + strspn(hi, "0123456789."))) {
+        lo[digits] = '\0';
     }
-    return g_strdup_printf("%s (%s-%s)", mid, lowest, highest);
+    return g_strdup_printf("%s (%s-%s)", mid, lo, hi);
+}
+
+static char *format_min_bandwidth(const MigrationEstimateMinBandwidth *min)
+{
+    return format_lowest(min->has_bandwidth, min->bandwidth,
+                         min->has_lowest, min->lowest,
+                         min->has_highest, min->highest, format_bandwidth);
+}
+
+static char *format_min_downtime_limit(
+    const MigrationEstimateMinDowntimeLimit *min)
+{
+    return format_lowest(min->has_downtime_limit, min->downtime_limit,
+                         min->has_lowest, min->lowest,
+                         min->has_highest, min->highest, format_ms);
+}
+
+/*
+ * The estimate for the migration under way, on one line:
+ * "12s (11-13s) to go: converges at 1 Gbit/s and 300ms, downtime 210ms"
+ */
+static void hmp_print_running(Monitor *mon, const MigrationEstimateRunning *run)
+{
+    static const char *const verdicts[] = {
+        [MIGRATION_ESTIMATE_VERDICT_CONVERGES] = "converges",
+        [MIGRATION_ESTIMATE_VERDICT_UNCERTAIN] = "may not converge",
+        [MIGRATION_ESTIMATE_VERDICT_DOES_NOT_CONVERGE] = "does not converge",
+    };
+    MigrationEstimate left = *run->estimate;
+    g_autofree char *bandwidth = format_bandwidth(run->bandwidth);
+    g_autofree char *limit = format_ms(left.downtime_limit);
+    g_autofree char *remaining = NULL;
+
+    if (left.verdict != MIGRATION_ESTIMATE_VERDICT_DOES_NOT_CONVERGE) {
+        left.total_time = run->remaining_time;
+        left.min_total_time = run->min_remaining_time;
+        left.max_total_time = run->max_remaining_time;
+        remaining = format_estimate(&left);
+        monitor_printf(mon, "%s to go: ", remaining);
+    }
+    monitor_printf(mon, "%s at %s and %s", verdicts[left.verdict], bandwidth,
+                   limit);
+    if (run->curve == MIGRATION_ESTIMATE_CURVE_SOURCE_NONE) {
+        monitor_printf(mon, ", unknown until the first pass ends\n");
+    } else if (left.verdict == MIGRATION_ESTIMATE_VERDICT_CONVERGES) {
+        g_autofree char *downtime = format_duration(left.downtime);
+
+        monitor_printf(mon, ", downtime %s\n", downtime);
+    } else {
+        g_autofree char *min_bw = format_min_bandwidth(run->min_bandwidth);
+        g_autofree char *min_dt =
+            format_min_downtime_limit(run->min_downtime_limit);
+
+        monitor_printf(mon, "; converges at %s, or with downtime-limit %s\n",
+                       min_bw, min_dt);
+    }
+}
+
+void hmp_info_migrate_estimate_line(Monitor *mon)
+{
+    g_autoptr(MigrationEstimateInfo) info = NULL;
+    /* the least of a grid: the current parameters */
+    sizeList bandwidth = {
+        .value = MIN(MAX(migrate_max_bandwidth(), 1), ESTIMATE_MAX_BANDWIDTH),
+    };
+    uint64List downtime_limit = { .value = migrate_downtime_limit() };
+
+    info = qmp_query_migration_estimate(true, &bandwidth, true,
+                                        &downtime_limit, false, 0, false, 0,
+                                        NULL);
+    if (info && info->migration) {
+        monitor_printf(mon, "Estimate: \t\t");
+        hmp_print_running(mon, info->migration);
+    }
 }
 
 void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
@@ -434,10 +757,25 @@ void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
     if (hmp_handle_error(mon, err)) {
         return;
     }
-    hmp_print_curve(mon, info->exact);
+    hmp_print_curve(mon);
     deadline = format_duration(info->deadline);
-    monitor_printf(mon, "Estimated migration time ('?': may not converge, "
-                   "'-': does not converge within %s)\n", deadline);
+    if (info->migration) {
+        g_autofree char *elapsed = format_duration(info->migration->elapsed);
+
+        monitor_printf(mon, "Migration under way for %s, %" PRIu64 " syncs; "
+                       "dirty page curve: %s, fitted to %" PRIu64 " syncs\n",
+                       elapsed, info->migration->dirty_sync_count,
+                       MigrationEstimateCurveSource_str(
+                           info->migration->curve),
+                       info->migration->refit_syncs);
+        hmp_print_running(mon, info->migration);
+        monitor_printf(mon, "Estimated total time with these parameters "
+                       "from now on ");
+    } else {
+        monitor_printf(mon, "Estimated migration time ");
+    }
+    monitor_printf(mon, "('?': may not converge, '-': does not converge "
+                   "within %s)\n", deadline);
 
     /* the header, then the rows, each a string per column */
     for (cell = info->bandwidths->value->estimates; cell; cell = cell->next) {

@@ -282,6 +282,44 @@ static const char *workload_error(const PrecopyWorkload *w)
     return NULL;
 }
 
+/*
+ * What precopy-estimate.h asks of a PrecopyProgress: NULL if @g has it,
+ * else what it lacks
+ */
+static const char *progress_error(const PrecopyProgress *g)
+{
+    size_t i;
+
+    if (!g->nr_syncs || g->dirty_sync_count < g->nr_syncs) {
+        return "a migration has made at least the syncs it records";
+    }
+    if (!g->page_size || !g->total_pages) {
+        return "the migration has no pages to transfer";
+    }
+    if (g->now.dirty_before != g->now.dirty_after) {
+        return "the migration is between syncs now";
+    }
+    for (i = 0; i <= g->nr_syncs; i++) {
+        const PrecopySync *r = i < g->nr_syncs ? &g->syncs[i] : &g->now;
+        const PrecopySync *prev = i ? &g->syncs[i - 1] : NULL;
+
+        if (r->elapsed_us < (prev ? prev->elapsed_us : 0) ||
+            (prev && (r->sent_pages < prev->sent_pages ||
+                      r->zero_sent < prev->zero_sent ||
+                      r->transferred < prev->transferred))) {
+            return "the syncs of a migration must be in order";
+        }
+        if (r->dirty_after < r->dirty_before ||
+            r->zero_sent > r->sent_pages) {
+            return "a sync never takes pages out of the dirty bitmap";
+        }
+        if (r->dirty_after > g->total_pages) {
+            return "more pages in the dirty bitmap than the guest has";
+        }
+    }
+    return NULL;
+}
+
 void precopy_workload_from_curve(PrecopyWorkload *w, const DirtyCurve *c)
 {
     *w = (PrecopyWorkload) {
@@ -396,6 +434,69 @@ typedef struct PrecopySim {
     PrecopyEstimate *e;
 } PrecopySim;
 
+/*
+ * The pages in the dirty bitmap of a migration at @at, by kind: @dirty
+ * of them, with the pages of the first pass not yet sent (zero pages
+ * among them as the workload has them) taken to be first
+ */
+static void sync_pending(const PrecopyWorkload *w, const PrecopySync *at,
+                         uint64_t dirty, Pending *q)
+{
+    double left = at->sent_pages < w->total_pages ?
+                  w->total_pages - at->sent_pages : 0;
+    double zero;
+
+    left = MIN(left, dirty);
+    zero = MIN(left, MAX(0, (double)w->zero_pages - at->zero_sent));
+    *q = (Pending) {
+        .first = left - zero,
+        .zero = zero,
+        .dirtied = dirty - left,
+    };
+}
+
+/* PrecopySim.dirtied_since after sync @i of @g */
+static double sync_dirtied_since(const PrecopyWorkload *w,
+                                 const PrecopyProgress *g, size_t i)
+{
+    double since = g->syncs[0].elapsed_us / 1000.0;
+    size_t j;
+
+    for (j = 1; j <= i; j++) {
+        Pending q;
+
+        sync_pending(w, &g->syncs[j], g->syncs[j].dirty_before, &q);
+        if (!q.dirtied) {
+            since = g->syncs[j - 1].elapsed_us / 1000.0;
+        }
+    }
+    return since;
+}
+
+/*
+ * Put @s where the migration @g stood right before its sync @i, or, if
+ * @i is @g->nr_syncs, where it stands now: at the start of a rate limit
+ * window, as the model cannot tell how far the window under way has got.
+ */
+static void sim_resume(PrecopySim *s, const PrecopyProgress *g, size_t i)
+{
+    const PrecopySync *last = &g->syncs[i - 1];
+    const PrecopySync *at = i < g->nr_syncs ? &g->syncs[i] : &g->now;
+    Pending synced;
+
+    sync_pending(s->w, at, at->dirty_before, &s->q);
+    sync_pending(s->w, last, last->dirty_after, &synced);
+    s->now = s->window_start = at->elapsed_us / 1000.0;
+    s->sent = at->transferred;
+    s->last_sync = last->elapsed_us / 1000.0;
+    s->synced = synced.first + synced.dirtied;
+    /* ram_init_bitmaps() puts every page in the bitmap, dirtied or not */
+    s->synced_window = last->elapsed_us ?
+                       curve_time_to(&s->c, s->synced) : INFINITY;
+    s->dirtied_since = sync_dirtied_since(s->w, g, i - 1);
+    s->e->dirty_syncs = g->dirty_sync_count - (g->nr_syncs - i);
+}
+
 /* migration_thread() and ram_init_bitmaps(): the migration set up */
 static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
                      const PrecopyParams *p, PrecopyEstimate *e)
@@ -446,6 +547,9 @@ static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
                MAX(0, ceil(s->threshold / s->page) - 1);
 
     *e = (PrecopyEstimate) { .dirty_syncs = 1 };    /* ram_init_bitmaps() */
+    if (p->progress) {
+        sim_resume(s, p->progress, p->progress->nr_syncs);
+    }
 }
 
 /*
@@ -484,9 +588,10 @@ static bool sim_send_round(PrecopySim *s)
     if (dry) {
         /* the last window's bytes go at the speed of the link */
         double start = more ? s->window_start + more * BUFFER_DELAY : s->now;
+        /* ...within the window, where doubles are coarser than one */
         double last = all - (more ? s->left + (more - 1) * s->window : 0);
 
-        end = start + last * 1000.0 / s->link;
+        end = start + MIN(MAX(0, last), s->window) * 1000.0 / s->link;
         s->window_start += more * BUFFER_DELAY;
         s->left = budget - all;
     } else {
@@ -662,6 +767,7 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
 
     assert(!workload_error(w));
     assert(p->bandwidth >= 1);
+    assert(!p->progress || !progress_error(p->progress));
 
     sim_init(&s, w, p, e);
     /* migration_thread() */
@@ -680,49 +786,75 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
     sim_finish(&s);
 }
 
-uint64_t precopy_min_bandwidth(const PrecopyWorkload *w,
-                               const PrecopyParams *p,
+/* The parameter of @p that @search searches */
+static uint64_t *search_param(PrecopyParams *p, PrecopySearch search)
+{
+    return search == PRECOPY_SEARCH_BANDWIDTH ? &p->bandwidth :
+                                                &p->downtime_limit_ms;
+}
+
+/*
+ * The lowest value of a parameter, from @lo to @hi, at which
+ * precopy_estimate() converges, to within 1%; 0 if none
+ */
+static uint64_t precopy_lowest(const PrecopyWorkload *w,
+                               const PrecopyParams *p, PrecopySearch search,
                                uint64_t lo, uint64_t hi)
 {
     PrecopyParams at = *p;
+    uint64_t *value = search_param(&at, search);
     PrecopyEstimate e;
 
     assert(!workload_error(w));
     assert(lo >= 1);
     assert(lo <= hi);
 
-    at.bandwidth = hi;
+    *value = hi;
     precopy_estimate(w, &at, &e);
     if (!e.converges) {
         return 0;
     }
-    at.bandwidth = lo;
+    *value = lo;
     precopy_estimate(w, &at, &e);
     if (e.converges) {
         return lo;
     }
     /*
-     * Converging is monotonic in bandwidth: bisect, geometrically.  Near
-     * UINT64_MAX, doubles are coarser than the interval: halve it then.
+     * Converging is monotonic in bandwidth and in downtime-limit: bisect,
+     * geometrically.  Near UINT64_MAX, doubles are coarser than the
+     * interval: halve it then.
      */
     while (hi - lo > lo / 100 + 1) {
         double mid = sqrt((double)lo * hi);
 
-        at.bandwidth = mid > lo && mid < hi ? (uint64_t)mid :
-                       lo + (hi - lo) / 2;
-        at.bandwidth = MIN(hi - 1, MAX(lo + 1, at.bandwidth));
+        *value = mid > lo && mid < hi ? (uint64_t)mid : lo + (hi - lo) / 2;
+        *value = MIN(hi - 1, MAX(lo + 1, *value));
         precopy_estimate(w, &at, &e);
         if (e.converges) {
-            hi = at.bandwidth;
+            hi = *value;
         } else {
-            lo = at.bandwidth;
+            lo = *value;
         }
     }
     return hi;
 }
 
-/* Whether two workloads are the same guest */
-static bool workload_equal(const PrecopyWorkload *a, const PrecopyWorkload *b)
+uint64_t precopy_min_bandwidth(const PrecopyWorkload *w,
+                               const PrecopyParams *p,
+                               uint64_t lo, uint64_t hi)
+{
+    return precopy_lowest(w, p, PRECOPY_SEARCH_BANDWIDTH, lo, hi);
+}
+
+uint64_t precopy_min_downtime_limit(const PrecopyWorkload *w,
+                                    const PrecopyParams *p,
+                                    uint64_t lo, uint64_t hi)
+{
+    return precopy_lowest(w, p, PRECOPY_SEARCH_DOWNTIME_LIMIT, lo, hi);
+}
+
+bool precopy_workload_equal(const PrecopyWorkload *a,
+                            const PrecopyWorkload *b)
 {
     return a->nr_readings == b->nr_readings &&
            a->total_pages == b->total_pages &&
@@ -737,8 +869,8 @@ static size_t range_workloads(const PrecopyWorkloadRange *w,
                               const PrecopyWorkload **each)
 {
     each[0] = &w->measured;
-    if (workload_equal(&w->low, &w->measured) &&
-        workload_equal(&w->high, &w->measured)) {
+    if (precopy_workload_equal(&w->low, &w->measured) &&
+        precopy_workload_equal(&w->high, &w->measured)) {
         return 1;
     }
     each[1] = &w->low;
@@ -777,30 +909,250 @@ void precopy_estimate_range(const PrecopyWorkloadRange *w,
     r->max_total_time_ms = 0;
 }
 
-void precopy_min_bandwidth_range(const PrecopyWorkloadRange *w,
-                                 const PrecopyParams *p,
-                                 uint64_t lo, uint64_t hi,
-                                 PrecopyBandwidthRange *r)
+void precopy_lowest_range(const PrecopyWorkloadRange *w,
+                          const PrecopyParams *p, PrecopySearch search,
+                          uint64_t lo, uint64_t hi, PrecopyLowest *r)
 {
     const PrecopyWorkload *each[3];
     size_t n = range_workloads(w, each);
     bool everywhere = true;
     size_t i;
 
-    *r = (PrecopyBandwidthRange) { .min = UINT64_MAX };
+    *r = (PrecopyLowest) { .min = UINT64_MAX };
     for (i = 0; i < n; i++) {
-        uint64_t bandwidth = precopy_min_bandwidth(each[i], p, lo, hi);
+        uint64_t value = precopy_lowest(each[i], p, search, lo, hi);
 
         if (!i) {
-            r->measured = bandwidth;
+            r->measured = value;
         }
-        if (!bandwidth) {
+        if (!value) {
             everywhere = false;
             continue;
         }
-        r->min = MIN(r->min, bandwidth);
-        r->max = MAX(r->max, bandwidth);
+        r->min = MIN(r->min, value);
+        r->max = MAX(r->max, value);
     }
     r->min = r->min == UINT64_MAX ? 0 : r->min;
     r->max = everywhere ? r->max : 0;
+}
+
+bool precopy_progress_check(const PrecopyProgress *g, Error **errp)
+{
+    const char *why = progress_error(g);
+
+    if (why) {
+        error_setg(errp, "%s", why);
+        return false;
+    }
+    return true;
+}
+
+/* How far precopy_refit() scales a curve, as a power of two, either way */
+#define PRECOPY_REFIT_MAX_LOG2 16
+/* ... and the steps of its bisection: to within 0.2% */
+#define PRECOPY_REFIT_STEPS 14
+/* Intervals within this factor of each other are alike */
+#define PRECOPY_REFIT_LIKE 1.5
+
+/* @base with its readings scaled by @k, into @c */
+static void curve_scaled(const DirtyCurve *base, double k, DirtyCurve *c)
+{
+    size_t i;
+
+    *c = *base;
+    for (i = 0; i < c->nr_readings; i++) {
+        c->readings[i].dirty_pages =
+            round_u64(base->readings[i].dirty_pages * k);
+    }
+}
+
+static bool curve_equal(const DirtyCurve *a, const DirtyCurve *b)
+{
+    PrecopyWorkload wa, wb;
+
+    precopy_workload_from_curve(&wa, a);
+    precopy_workload_from_curve(&wb, b);
+    return precopy_workload_equal(&wa, &wb);
+}
+
+/* The zero pages of @g, as a share of the pages it has sent */
+static uint64_t progress_zero_pages(const PrecopyProgress *g)
+{
+    if (!g->now.sent_pages) {
+        return 0;
+    }
+    return MIN(g->total_pages, round_u64((double)g->now.zero_sent /
+                                         g->now.sent_pages * g->total_pages));
+}
+
+/*
+ * The curve through the pages the syncs of @g found over their
+ * intervals, in milliseconds: the most pages of those of the same
+ * length, kept from decreasing as the intervals grow
+ */
+static void curve_of_syncs(const PrecopyProgress *g, DirtyCurve *c)
+{
+    size_t first = g->nr_syncs > DIRTY_CURVE_MAX_READINGS ?
+                   g->nr_syncs - DIRTY_CURVE_MAX_READINGS : 1;
+    size_t i, j;
+
+    *c = (DirtyCurve) {
+        .total_pages = g->total_pages,
+        .zero_pages = progress_zero_pages(g),
+        .page_size = g->page_size,
+        .exact = true,
+    };
+    for (i = first; i < g->nr_syncs; i++) {
+        const PrecopySync *r = &g->syncs[i];
+        DirtyCurveReading at = {
+            .elapsed_ms = MAX(1, (r->elapsed_us - r[-1].elapsed_us) / 1000),
+            .dirty_pages = r->dirty_after - r->dirty_before,
+        };
+
+        /* in order of interval */
+        j = 0;
+        while (j < c->nr_readings &&
+               c->readings[j].elapsed_ms < at.elapsed_ms) {
+            j++;
+        }
+        if (j < c->nr_readings && c->readings[j].elapsed_ms == at.elapsed_ms) {
+            c->readings[j].dirty_pages = MAX(c->readings[j].dirty_pages,
+                                             at.dirty_pages);
+            continue;
+        }
+        memmove(&c->readings[j + 1], &c->readings[j],
+                (c->nr_readings - j) * sizeof(at));
+        c->readings[j] = at;
+        c->nr_readings++;
+    }
+    for (i = 1; i < c->nr_readings; i++) {
+        c->readings[i].dirty_pages = MAX(c->readings[i].dirty_pages,
+                                         c->readings[i - 1].dirty_pages);
+    }
+}
+
+/* The pages that the model's sync @i of @g finds, on @c */
+static double sync_found(const DirtyCurve *c, const PrecopyProgress *g,
+                         size_t i)
+{
+    /* the parameters play no part in a sync */
+    const PrecopyParams p = { .bandwidth = 1 };
+    PrecopyWorkload w;
+    PrecopyEstimate e;
+    PrecopySim s;
+    double before;
+
+    precopy_workload_from_curve(&w, c);
+    sim_init(&s, &w, &p, &e);
+    sim_resume(&s, g, i);
+    before = pending_pages(&s.q);
+    sim_sync(&s);
+    return pending_pages(&s.q) - before;
+}
+
+/*
+ * How many times the pages of @c the guest dirtied before sync @i of
+ * @g: the scale of @c on which the model's sync finds what that one did
+ */
+static double sync_scale(const DirtyCurve *c, const PrecopyProgress *g,
+                         size_t i)
+{
+    const PrecopySync *r = &g->syncs[i];
+    double lo = -PRECOPY_REFIT_MAX_LOG2, hi = PRECOPY_REFIT_MAX_LOG2;
+    DirtyCurve scaled;
+    int step;
+
+    if (r->dirty_after == r->dirty_before) {
+        return 0;
+    }
+    for (step = 0; step < PRECOPY_REFIT_STEPS; step++) {
+        double mid = (lo + hi) / 2;
+
+        curve_scaled(c, exp2(mid), &scaled);
+        if (sync_found(&scaled, g, i) < r->dirty_after - r->dirty_before) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return exp2((lo + hi) / 2);
+}
+
+/* Nothing known of the guest of @g: see precopy_refit() */
+static void curve_unknown(const PrecopyProgress *g, DirtyCurve *fit)
+{
+    fit[1] = (DirtyCurve) {
+        .readings = { { .elapsed_ms = 1 } },
+        .nr_readings = 1,
+        .total_pages = g->total_pages,
+        .zero_pages = progress_zero_pages(g),
+        .page_size = g->page_size,
+    };
+    fit[0] = fit[2] = fit[1];
+    fit[0].readings[0].dirty_pages = g->total_pages;
+    fit[2].readings[0].dirty_pages = g->total_pages;
+}
+
+/* The interval before sync @i of @g, in microseconds */
+static int64_t sync_interval(const PrecopyProgress *g, size_t i)
+{
+    return g->syncs[i].elapsed_us - g->syncs[i - 1].elapsed_us;
+}
+
+size_t precopy_refit(const DirtyCurve *base, const PrecopyProgress *g,
+                     DirtyCurve *fit, bool *from_base)
+{
+    size_t first = g->nr_syncs > PRECOPY_REFIT_SYNCS ?
+                   g->nr_syncs - PRECOPY_REFIT_SYNCS : 1;
+    double scale = 1, low = INFINITY, high = 0, like = 0;
+    DirtyCurve own[3];
+    size_t n = 0, i;
+
+    assert(!progress_error(g));
+
+    if (base && (base[0].total_pages != g->total_pages ||
+                 !base[0].readings[base[0].nr_readings - 1].dirty_pages)) {
+        base = NULL;        /* not this guest, or nothing to scale */
+    }
+    *from_base = base;
+    if (!base) {
+        if (g->nr_syncs < 2) {
+            curve_unknown(g, fit);
+            return 0;
+        }
+        curve_of_syncs(g, &own[0]);
+        own[1] = own[2] = own[0];
+        base = own;
+    }
+    /*
+     * The last sync sets the scale, and it and the syncs before it whose
+     * intervals are like its own the range: a curve of the wrong shape
+     * scales differently at different intervals.
+     */
+    for (i = g->nr_syncs - 1; i >= first; i--) {
+        double interval = sync_interval(g, i);
+        double k;
+
+        if (interval <= 0 || (like && (interval * PRECOPY_REFIT_LIKE < like ||
+                                       interval > like * PRECOPY_REFIT_LIKE))) {
+            continue;
+        }
+        k = sync_scale(&base[0], g, i);
+        if (!like) {
+            like = interval;
+            scale = k;
+        }
+        low = MIN(low, curve_equal(&base[1], &base[0]) ? k :
+                       sync_scale(&base[1], g, i));
+        high = MAX(high, curve_equal(&base[2], &base[0]) ? k :
+                         sync_scale(&base[2], g, i));
+        n++;
+    }
+    if (!n) {
+        low = high = 1;
+    }
+    curve_scaled(&base[0], scale, &fit[0]);
+    curve_scaled(&base[1], low, &fit[1]);
+    curve_scaled(&base[2], high, &fit[2]);
+    return n;
 }

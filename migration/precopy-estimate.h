@@ -47,6 +47,46 @@ typedef struct PrecopyWorkload {
     uint64_t page_size;         /* bytes per page, at least 1 */
 } PrecopyWorkload;
 
+/*
+ * One dirty bitmap sync of a running migration: how migration_bitmap_sync()
+ * found the dirty bitmap and left it, and how far the migration had got
+ */
+typedef struct PrecopySync {
+    int64_t elapsed_us;         /* since the migration's first sync */
+    uint64_t dirty_before;      /* pages in the dirty bitmap before it */
+    uint64_t dirty_after;       /* ... and after it */
+    uint64_t sent_pages;        /* pages sent by then, zero pages included */
+    uint64_t zero_sent;         /* ... of which zero pages */
+    uint64_t transferred;       /* bytes sent by then */
+} PrecopySync;
+
+/*
+ * Syncs of a running migration whose spread precopy_refit() takes for
+ * the range of the curve: the last few, so that it follows a guest that
+ * changes its ways
+ */
+#define PRECOPY_REFIT_SYNCS 3
+
+/* A pre-copy migration under way: its last syncs, and where it stands */
+typedef struct PrecopyProgress {
+    uint64_t total_pages;       /* pages that the migration transfers */
+    uint64_t page_size;         /* bytes per page */
+    /*
+     * The last syncs, oldest first: at least one, and if the first sync
+     * of the migration (ram_init_bitmaps()) is among them, it is the first,
+     * at elapsed_us 0
+     */
+    const PrecopySync *syncs;
+    size_t nr_syncs;
+    /* the syncs so far, as query-migrate counts dirty-sync-count */
+    uint64_t dirty_sync_count;
+    /*
+     * The migration now, at or after the last sync: its dirty_before and
+     * dirty_after both the pages in the dirty bitmap now
+     */
+    PrecopySync now;
+} PrecopyProgress;
+
 /* The migration parameters of one estimate */
 typedef struct PrecopyParams {
     /* max-bandwidth, in bytes per second; at least 1 */
@@ -64,6 +104,13 @@ typedef struct PrecopyParams {
     uint64_t downtime_limit_ms;
     /* give up on a migration still running after this many milliseconds */
     uint64_t deadline_ms;
+    /*
+     * The migration under way, to estimate what is left of it under
+     * these parameters from where it stands, and with its clock: times,
+     * the deadline among them, count from its first sync; NULL for a
+     * migration not started
+     */
+    const PrecopyProgress *progress;
 } PrecopyParams;
 
 typedef struct PrecopyEstimate {
@@ -115,12 +162,18 @@ typedef struct PrecopyEstimateRange {
     uint64_t max_total_time_ms;
 } PrecopyEstimateRange;
 
-/* The lowest converging bandwidths over a PrecopyWorkloadRange */
-typedef struct PrecopyBandwidthRange {
+/* A parameter that precopy_lowest() searches */
+typedef enum PrecopySearch {
+    PRECOPY_SEARCH_BANDWIDTH,           /* PrecopyParams.bandwidth */
+    PRECOPY_SEARCH_DOWNTIME_LIMIT,      /* PrecopyParams.downtime_limit_ms */
+} PrecopySearch;
+
+/* The lowest converging values of a parameter over a PrecopyWorkloadRange */
+typedef struct PrecopyLowest {
     uint64_t measured;          /* on the curve as measured; 0 if none */
     uint64_t min;               /* the lowest in the range; 0 if none */
     uint64_t max;               /* the highest; 0 if none at some end */
-} PrecopyBandwidthRange;
+} PrecopyLowest;
 
 /**
  * precopy_workload_from_curve: The workload of a measured curve
@@ -129,6 +182,17 @@ typedef struct PrecopyBandwidthRange {
  * @c: the curve
  */
 void precopy_workload_from_curve(PrecopyWorkload *w, const DirtyCurve *c);
+
+/**
+ * precopy_workload_equal: Whether two workloads are the same guest
+ *
+ * @a: a workload
+ * @b: another
+ *
+ * Returns: true if @a and @b have the same curve and pages
+ */
+bool precopy_workload_equal(const PrecopyWorkload *a,
+                            const PrecopyWorkload *b);
 
 /**
  * precopy_workload_check: Whether a workload can be estimated from
@@ -144,7 +208,8 @@ bool precopy_workload_check(const PrecopyWorkload *w, Error **errp);
  * precopy_estimate: Simulate one pre-copy migration
  *
  * Runs QEMU 10.2's pre-copy loop on the dirty page curve of @w, with the
- * parameters @p.  Takes at most PRECOPY_MAX_DIRTY_SYNCS steps of
+ * parameters @p: from the start, or from where @p->progress stands.
+ * Takes at most PRECOPY_MAX_DIRTY_SYNCS steps of
  * O(log @w->nr_readings) each.  Asserts its preconditions: check input
  * from outside with precopy_workload_check() first.
  *
@@ -175,6 +240,24 @@ uint64_t precopy_min_bandwidth(const PrecopyWorkload *w,
                                uint64_t lo, uint64_t hi);
 
 /**
+ * precopy_min_downtime_limit: The lowest downtime-limit that converges
+ *
+ * precopy_min_bandwidth(), for the downtime-limit in milliseconds: a
+ * higher one never makes a migration converge later.
+ *
+ * @w: the workload, accepted by precopy_workload_check()
+ * @p: the migration parameters; @p->downtime_limit_ms is ignored
+ * @lo: lowest downtime-limit to consider, at least 1
+ * @hi: highest downtime-limit to consider, at least @lo
+ *
+ * Returns: the downtime-limit found, or 0 if the migration does not
+ * converge even at @hi
+ */
+uint64_t precopy_min_downtime_limit(const PrecopyWorkload *w,
+                                    const PrecopyParams *p,
+                                    uint64_t lo, uint64_t hi);
+
+/**
  * precopy_estimate_range: Simulate one pre-copy migration over a range
  *
  * Runs precopy_estimate() on the curve as measured and on the two ends
@@ -190,17 +273,60 @@ void precopy_estimate_range(const PrecopyWorkloadRange *w,
                             const PrecopyParams *p, PrecopyEstimateRange *r);
 
 /**
- * precopy_min_bandwidth_range: precopy_min_bandwidth() over a range
+ * precopy_lowest_range: The lowest converging value of a parameter,
+ * over a range
+ *
+ * precopy_min_bandwidth() or precopy_min_downtime_limit() on the curve
+ * as measured and on the two ends of its range.
  *
  * @w: the workload range; each accepted by precopy_workload_check()
- * @p: the migration parameters; @p->bandwidth is ignored
- * @lo: lowest bandwidth to consider, at least 1
- * @hi: highest bandwidth to consider, at least @lo
- * @r: filled with the bandwidths found
+ * @p: the migration parameters; the one searched is ignored
+ * @search: which parameter to search
+ * @lo: lowest value to consider, at least 1
+ * @hi: highest value to consider, at least @lo
+ * @r: filled with the values found
  */
-void precopy_min_bandwidth_range(const PrecopyWorkloadRange *w,
-                                 const PrecopyParams *p,
-                                 uint64_t lo, uint64_t hi,
-                                 PrecopyBandwidthRange *r);
+void precopy_lowest_range(const PrecopyWorkloadRange *w,
+                          const PrecopyParams *p, PrecopySearch search,
+                          uint64_t lo, uint64_t hi, PrecopyLowest *r);
+
+/**
+ * precopy_progress_check: Whether a running migration can be estimated
+ *
+ * @g: the migration
+ * @errp: pointer to a NULL-initialized error object
+ *
+ * Returns: true if @g is what PrecopyProgress describes
+ */
+bool precopy_progress_check(const PrecopyProgress *g, Error **errp);
+
+/**
+ * precopy_refit: The dirty page curves of a guest being migrated
+ *
+ * Every dirty bitmap sync of a migration counts the pages dirtied since
+ * the sync before, but for those still waiting to be sent, which the
+ * model accounts for as it does in its own syncs.  Scales @base, the
+ * curve measured before the migration and the ends of its range, so
+ * that the model's syncs find what the migration's syncs found: @fit[0]
+ * as the last one did, since the intervals to come are most like its
+ * own, @fit[1] and @fit[2] by the lowest and highest scale of those of
+ * the last PRECOPY_REFIT_SYNCS whose intervals are like it.  Without
+ * @base, or with a base that dirties nothing, the curve is the one
+ * through the pages the syncs found over their intervals, scaled the
+ * same way; without it nor a sync since the first, nothing is known of
+ * the guest: @fit[1] then dirties nothing, and @fit[0] and @fit[2]
+ * dirty all of its pages at once.
+ *
+ * @base: the measured curve and the low and high ends of its range, of
+ *        @g->total_pages pages; or NULL
+ * @g: the migration, accepted by precopy_progress_check()
+ * @fit: filled with the curve, its low end and its high end
+ * @from_base: set to whether @fit are @base scaled
+ *
+ * Returns: how many syncs the curves were fitted to: 0 if the migration
+ * has made none since its first, with an interval
+ */
+size_t precopy_refit(const DirtyCurve *base, const PrecopyProgress *g,
+                     DirtyCurve *fit, bool *from_base);
 
 #endif

@@ -6,9 +6,11 @@
  * Decodes the input into a workload (page size, pages, zero pages and up
  * to 64 readings) and migration parameters, as anything a caller could
  * pass, checks the workload as query-migration-estimate does, and runs
- * precopy_estimate() and precopy_min_bandwidth().  Built with ASan and
- * UBSan; besides their reports it aborts when an answer breaks what
- * precopy-estimate.h promises.
+ * precopy_estimate() and precopy_min_bandwidth(); then the sampling
+ * bounds and the range, and a migration under way (up to 24 syncs):
+ * precopy_refit() and the estimate of what is left of it.  Built with
+ * ASan and UBSan; besides their reports it aborts when an answer breaks
+ * what precopy-estimate.h promises.
  */
 
 #include "qemu/osdep.h"
@@ -16,6 +18,7 @@
 #include "precopy-estimate.h"
 
 #define FUZZ_MAX_READINGS 64
+#define FUZZ_MAX_SYNCS 24
 
 typedef struct Input {
     const uint8_t *p;
@@ -44,6 +47,14 @@ static uint64_t take(Input *in, size_t n)
 static uint64_t take_value(Input *in)
 {
     return take(in, take(in, 1) % 9);
+}
+
+/* A value of take_value(), mostly at most @max */
+static uint64_t take_at_most(Input *in, uint64_t max)
+{
+    uint64_t v = take_value(in);
+
+    return max == UINT64_MAX ? v : v % (max + 1);
 }
 
 /*
@@ -99,6 +110,95 @@ static void fuzz_range(Input *in, const PrecopyWorkload *w,
     if (e.verdict != PRECOPY_CONVERGES &&
         (e.max_total_time_ms || (e.verdict == PRECOPY_DOES_NOT_CONVERGE &&
                                  e.min_total_time_ms))) {
+        abort();
+    }
+}
+
+/*
+ * The counters of @r, each at least those of @prev, or any, and mostly
+ * no more than @total pages in the bitmap
+ */
+static void take_sync(Input *in, const PrecopySync *prev, PrecopySync *r,
+                      uint64_t total)
+{
+    const PrecopySync zero = { 0 };
+
+    prev = prev ?: &zero;
+    r->elapsed_us = prev->elapsed_us + take_value(in);
+    r->dirty_before = take_at_most(in, total);
+    r->dirty_after = r->dirty_before + take_at_most(in, total);
+    r->sent_pages = prev->sent_pages + take_value(in);
+    r->zero_sent = prev->zero_sent + take_value(in);
+    r->transferred = prev->transferred + take_value(in);
+    if (r->elapsed_us < 0 || r->dirty_after < r->dirty_before) {
+        *r = *prev;     /* wrapped around: no progress */
+    }
+}
+
+/*
+ * A migration of the guest of @w under way: the curves refitted to its
+ * syncs are valid workloads, and the estimate of the rest, when it
+ * converges, ends no sooner than now and makes the syncs it has made
+ */
+static void fuzz_live(Input *in, const PrecopyWorkload *w, PrecopyParams p)
+{
+    PrecopySync syncs[FUZZ_MAX_SYNCS];
+    PrecopyProgress g = {
+        .total_pages = w->total_pages,
+        .page_size = w->page_size,
+        .syncs = syncs,
+        .nr_syncs = 1 + take(in, 1) % FUZZ_MAX_SYNCS,
+    };
+    DirtyCurve base[3] = { {
+        .nr_readings = MIN(w->nr_readings, DIRTY_CURVE_MAX_READINGS),
+        .total_pages = w->total_pages,
+        .zero_pages = w->zero_pages,
+        .page_size = w->page_size,
+        .exact = true,
+    } };
+    DirtyCurve fit[3];
+    PrecopyWorkloadRange range;
+    PrecopyEstimateRange e;
+    bool from_base;
+    uint64_t lo, hi, min, now_ms;
+    size_t i;
+
+    for (i = 0; i < g.nr_syncs; i++) {
+        take_sync(in, i ? &syncs[i - 1] : NULL, &syncs[i], g.total_pages);
+    }
+    take_sync(in, &syncs[g.nr_syncs - 1], &g.now, g.total_pages);
+    g.now.dirty_before = g.now.dirty_after;
+    g.dirty_sync_count = g.nr_syncs + take_value(in);
+    if (!precopy_progress_check(&g, NULL)) {
+        return;
+    }
+    memcpy(base[0].readings, w->readings,
+           base[0].nr_readings * sizeof(w->readings[0]));
+    base[1] = base[2] = base[0];
+
+    precopy_refit(take(in, 1) & 1 && base[0].nr_readings ? base : NULL, &g,
+                  fit, &from_base);
+    precopy_workload_from_curve(&range.measured, &fit[0]);
+    precopy_workload_from_curve(&range.low, &fit[1]);
+    precopy_workload_from_curve(&range.high, &fit[2]);
+    if (!precopy_workload_check(&range.measured, NULL) ||
+        !precopy_workload_check(&range.low, NULL) ||
+        !precopy_workload_check(&range.high, NULL)) {
+        abort();
+    }
+    p.progress = &g;
+    precopy_estimate_range(&range, &p, &e);
+    now_ms = g.now.elapsed_us / 1000;
+    if (e.measured.converges &&
+        ((e.measured.total_time_ms < now_ms &&
+          now_ms - e.measured.total_time_ms > 1) ||
+         e.measured.dirty_syncs < g.dirty_sync_count)) {
+        abort();
+    }
+    lo = MAX(1, take_value(in));
+    hi = MAX(lo, take_value(in));
+    min = precopy_min_downtime_limit(&range.measured, &p, lo, hi);
+    if (min && (min < lo || min > hi)) {
         abort();
     }
 }
@@ -163,5 +263,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     fuzz_range(&in, &w, &p);
+    fuzz_live(&in, &w, p);
     return 0;
 }

@@ -195,6 +195,32 @@ QDict *curve_wait_migration_done(QTestState *qts)
     }
 }
 
+void curve_check_guest_ram(QTestState *qts)
+{
+    uint8_t last, b;
+    uint64_t addr;
+    bool wrapped = false;
+
+    /*
+     * The boot block adds one to the first byte of every page of its
+     * range, page after page, round after round: stopped, the pages
+     * from some point on are one behind those before it, and no other
+     * step shows.
+     */
+    qtest_qmp_assert_success(qts, "{'execute': 'stop'}");
+    last = qtest_readb(qts, X86_TEST_MEM_START);
+    for (addr = X86_TEST_MEM_START + PAGE_SIZE; addr < X86_TEST_MEM_END;
+         addr += PAGE_SIZE) {
+        b = qtest_readb(qts, addr);
+        if (b != last) {
+            g_assert_false(wrapped);
+            g_assert_cmpuint((uint8_t)(b + 1), ==, last);
+            wrapped = true;
+        }
+        last = b;
+    }
+}
+
 bool curve_kvm_usable(void)
 {
     return qtest_has_accel("kvm") && access("/dev/kvm", R_OK | W_OK) == 0;

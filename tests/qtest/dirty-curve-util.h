@@ -63,6 +63,11 @@ void curve_assert_qmp_error(QTestState *qts, const char *command,
                             const char *args, const char *expect);
 /* Wait for a migration to complete; return query-migrate's answer */
 QDict *curve_wait_migration_done(QTestState *qts);
+/*
+ * Stop a guest that ran the boot block and check its memory: what the
+ * boot block wrote, whole
+ */
+void curve_check_guest_ram(QTestState *qts);
 bool curve_kvm_usable(void);
 /*
  * Whether the host's KVM keeps its dirty rings: not PVM's, unless

@@ -23,6 +23,9 @@
 /* bytes per second to send the boot block's 99 MiB in 300 ms */
 #define HOT_SET_IN_300_MS \
     ((uint64_t)BOOT_BLOCK_PAGES * PAGE_SIZE * 1000 / 300)
+/* milliseconds to send the boot block's hot set at @bandwidth */
+#define HOT_SET_MS(bandwidth) \
+    ((uint64_t)BOOT_BLOCK_PAGES * PAGE_SIZE * 1000 / (bandwidth))
 
 static QDict *estimate(QTestState *qts, uint64_t bandwidth,
                        uint64_t downtime_limit)
@@ -450,6 +453,226 @@ static void test_uncertain(void)
     curve_guest_stop(&g);
 }
 
+/*
+ * The speed of the final stop-and-copy, which no rate limit holds back:
+ * unknown, the estimate would take it to be the rate limit's, and leave
+ * the time to send the boot block's hot set to the end
+ */
+#define LINK_BANDWIDTH GBIT_PER_S(10)
+
+/*
+ * The estimate for the migration under way, or NULL while there is none,
+ * its times checked against each other
+ */
+static QDict *live_estimate(QTestState *qts)
+{
+    QDict *info = qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'query-migration-estimate', 'arguments': {"
+        " 'bandwidths': [125000000], 'downtime-limits': [300],"
+        " 'link-bandwidth': %" PRIu64 "}}", LINK_BANDWIDTH);
+    QDict *run = qdict_get_qdict(info, "migration");
+    QDict *cell;
+
+    if (run) {
+        qobject_ref(run);
+        cell = qdict_get_qdict(run, "estimate");
+        assert_range(cell);
+        g_assert_cmpint(qdict_haskey(run, "remaining-time"), ==,
+                        qdict_haskey(cell, "total-time"));
+        g_assert_cmpint(qdict_haskey(run, "min-remaining-time"), ==,
+                        qdict_haskey(cell, "min-total-time"));
+        g_assert_cmpint(qdict_haskey(run, "max-remaining-time"), ==,
+                        qdict_haskey(cell, "max-total-time"));
+        if (qdict_haskey(run, "remaining-time")) {
+            g_assert_cmpuint(curve_get_u64(run, "remaining-time") +
+                             curve_get_u64(run, "elapsed"), ==,
+                             curve_get_u64(cell, "total-time"));
+        }
+    }
+    qobject_unref(info);
+    return run;
+}
+
+/* The estimate once the migration under way has one */
+static QDict *wait_live_estimate(QTestState *qts)
+{
+    gint64 give_up = g_get_monotonic_time() + 600 * G_USEC_PER_SEC;
+    QDict *run;
+
+    while (!(run = live_estimate(qts))) {
+        g_assert_cmpint(g_get_monotonic_time(), <, give_up);
+        g_usleep(10 * 1000);
+    }
+    return run;
+}
+
+static void set_parameters(QTestState *qts, uint64_t bandwidth,
+                           uint64_t downtime_limit)
+{
+    qtest_qmp_assert_success(qts, "{'execute': 'migrate-set-parameters',"
+                             " 'arguments': {'max-bandwidth': %" PRIu64 ","
+                             " 'downtime-limit': %" PRIu64 "}}",
+                             bandwidth, downtime_limit);
+}
+
+/* Start a migration of @src into a new @dst */
+static void live_migrate(CurveGuest *src, CurveGuest *dst)
+{
+    g_autofree char *uri = NULL;
+
+    curve_guest_start_incoming(dst, src, "tcg", "defer");
+    uri = g_strdup_printf("unix:%s/migsocket", dst->dir);
+    qtest_qmp_assert_success(dst->qts, "{'execute': 'migrate-incoming', "
+                             "'arguments': {'uri': %s}}", uri);
+    qtest_qmp_assert_success(src->qts, "{'execute': 'migrate', "
+                             "'arguments': {'uri': %s}}", uri);
+}
+
+static void live_migrate_finish(CurveGuest *src, CurveGuest *dst)
+{
+    g_autofree char *sock = g_strdup_printf("%s/migsocket", dst->dir);
+
+    qobject_unref(curve_wait_migration_done(src->qts));
+    curve_check_guest_ram(dst->qts);
+    unlink(sock);
+    curve_guest_stop(dst);
+    curve_guest_stop(src);
+}
+
+/*
+ * A migration at 20 MB/s converges once the boot block's 99 MiB hot set
+ * fits in the threshold, 20 MB/s * downtime-limit: with 6 s, not with
+ * 125 ms.  With 6 s, it first sends at least the 37 MB by which the
+ * guest's 150 MiB exceed 120 MB: 1.8 s at least.  While it runs, the
+ * estimate is there, says so, follows the parameters as they change, and
+ * leaves less time as the migration goes on.
+ */
+static void test_live(void)
+{
+    const uint64_t bandwidth = MB_PER_S(20);
+    CurveGuest src, dst;
+    uint64_t first, left;
+    QDict *run, *min;
+    char *out;
+
+    curve_guest_start(&src, "tcg", true);
+    curve_guest_wait_running(&src);
+    qobject_unref(curve_measure(src.qts, 1000, "dirty-bitmap"));
+    set_parameters(src.qts, bandwidth, 6000);
+    live_migrate(&src, &dst);
+
+    run = wait_live_estimate(src.qts);
+    g_assert_cmpstr(qdict_get_str(run, "curve"), ==, "measured");
+    g_assert_cmpuint(curve_get_u64(run, "bandwidth"), ==, bandwidth);
+    g_assert_cmpuint(curve_get_u64(qdict_get_qdict(run, "estimate"),
+                                   "downtime-limit"), ==, 6000);
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(run, "estimate"),
+                                  "verdict"), ==, "converges");
+    first = curve_get_u64(run, "remaining-time");
+    qobject_unref(run);
+
+    out = qtest_hmp(src.qts, "info migrate");
+    g_assert_nonnull(strstr(out, "Estimate: "));
+    g_free(out);
+    out = qtest_hmp(src.qts, "info migrate_estimate");
+    g_assert_nonnull(strstr(out, "Migration under way for "));
+    g_free(out);
+
+    /* a downtime-limit the hot set cannot fit in, then one it can */
+    set_parameters(src.qts, bandwidth, 125);
+    run = live_estimate(src.qts);
+    g_assert_nonnull(run);
+    g_assert_cmpuint(curve_get_u64(qdict_get_qdict(run, "estimate"),
+                                   "downtime-limit"), ==, 125);
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(run, "estimate"),
+                                  "verdict"), ==, "does-not-converge");
+    g_assert_false(qdict_haskey(run, "remaining-time"));
+    min = qdict_get_qdict(run, "min-bandwidth");
+    g_assert_cmpuint(curve_get_u64(min, "downtime-limit"), ==, 125);
+    g_assert_cmpuint(curve_get_u64(min, "bandwidth"), >,
+                     HOT_SET_IN_300_MS * 300 / 125 / 2);
+    g_assert_cmpuint(curve_get_u64(min, "bandwidth"), <,
+                     HOT_SET_IN_300_MS * 300 / 125 * 2);
+    min = qdict_get_qdict(run, "min-downtime-limit");
+    g_assert_cmpuint(curve_get_u64(min, "bandwidth"), ==, bandwidth);
+    g_assert_cmpuint(curve_get_u64(min, "downtime-limit"), >,
+                     HOT_SET_MS(bandwidth) / 2);
+    g_assert_cmpuint(curve_get_u64(min, "downtime-limit"), <,
+                     HOT_SET_MS(bandwidth) * 2);
+    qobject_unref(run);
+    set_parameters(src.qts, bandwidth, 6000);
+
+    /* the last answer before the migration ends leaves less time */
+    left = first;
+    while ((run = live_estimate(src.qts))) {
+        g_assert_cmpstr(qdict_get_str(qdict_get_qdict(run, "estimate"),
+                                      "verdict"), ==, "converges");
+        left = curve_get_u64(run, "remaining-time");
+        qobject_unref(run);
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpuint(left, <, first);
+    live_migrate_finish(&src, &dst);
+}
+
+/*
+ * Without a measured curve, the estimate knows nothing until the first
+ * pass ends; then the syncs tell it that a 99 MiB hot set does not fit
+ * in 50 MB/s * 1 s, before the migration has made four syncs.  With 5 s,
+ * it converges, and does.
+ */
+static void test_live_unmeasured(void)
+{
+    const uint64_t bandwidth = MB_PER_S(50);
+    CurveGuest src, dst;
+    QDict *run, *info;
+
+    curve_guest_start(&src, "tcg", true);
+    curve_guest_wait_running(&src);
+    set_parameters(src.qts, bandwidth, 1000);
+    live_migrate(&src, &dst);
+
+    run = wait_live_estimate(src.qts);
+    if (curve_get_u64(run, "dirty-sync-count") == 1) {
+        g_assert_cmpstr(qdict_get_str(run, "curve"), ==, "none");
+        g_assert_cmpstr(qdict_get_str(qdict_get_qdict(run, "estimate"),
+                                      "verdict"), ==, "uncertain");
+        g_assert_true(qdict_haskey(run, "min-remaining-time"));
+    }
+    qobject_unref(run);
+
+    for (;;) {
+        info = qtest_qmp_assert_success_ref(src.qts,
+                                            "{'execute': 'query-migrate'}");
+        g_assert_cmpstr(qdict_get_str(info, "status"), !=, "failed");
+        g_assert_cmpstr(qdict_get_str(info, "status"), !=, "completed");
+        if (qdict_haskey(info, "ram") &&
+            curve_get_u64(qdict_get_qdict(info, "ram"),
+                          "dirty-sync-count") >= 4) {
+            qobject_unref(info);
+            break;
+        }
+        qobject_unref(info);
+        g_usleep(10 * 1000);
+    }
+    run = live_estimate(src.qts);
+    g_assert_nonnull(run);
+    g_assert_cmpstr(qdict_get_str(run, "curve"), ==, "syncs");
+    g_assert_cmpuint(curve_get_u64(run, "refit-syncs"), >=, 1);
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(run, "estimate"),
+                                  "verdict"), ==, "does-not-converge");
+    qobject_unref(run);
+
+    set_parameters(src.qts, bandwidth, 5000);
+    run = live_estimate(src.qts);
+    if (run) {
+        g_assert_cmpstr(qdict_get_str(qdict_get_qdict(run, "estimate"),
+                                      "verdict"), ==, "converges");
+        qobject_unref(run);
+    }
+    live_migrate_finish(&src, &dst);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -470,6 +693,9 @@ int main(int argc, char **argv)
                         "page-sampling", test_verdicts);
     qtest_add_data_func("/migration-estimate/verdicts/dirty-bitmap",
                         "dirty-bitmap", test_verdicts);
+    qtest_add_func("/migration-estimate/live", test_live);
+    qtest_add_func("/migration-estimate/live-unmeasured",
+                   test_live_unmeasured);
 
     return g_test_run();
 }

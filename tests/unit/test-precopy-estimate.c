@@ -639,7 +639,7 @@ static void test_range_exact(void)
 {
     TestRange tr;
     PrecopyEstimateRange r;
-    PrecopyBandwidthRange b;
+    PrecopyLowest b;
     PrecopyParams p = { .downtime_limit_ms = 300, .deadline_ms = 3600000 };
 
     test_range_init(&tr, 262144, 50000, 5000, 40000, 0);
@@ -648,7 +648,8 @@ static void test_range_exact(void)
     g_assert_cmpuint(r.min_total_time_ms, ==, r.measured.total_time_ms);
     g_assert_cmpuint(r.max_total_time_ms, ==, r.measured.total_time_ms);
 
-    precopy_min_bandwidth_range(&tr.w, &p, 1000, 1ULL << 40, &b);
+    precopy_lowest_range(&tr.w, &p, PRECOPY_SEARCH_BANDWIDTH, 1000, 1ULL << 40,
+                         &b);
     g_assert_cmpuint(b.measured, >, 0);
     g_assert_cmpuint(b.min, ==, b.measured);
     g_assert_cmpuint(b.max, ==, b.measured);
@@ -682,12 +683,13 @@ static void test_range_widens(void)
 static void test_range_uncertain(void)
 {
     PrecopyParams p = { .downtime_limit_ms = 300, .deadline_ms = 3600000 };
-    PrecopyBandwidthRange b;
+    PrecopyLowest b;
     PrecopyEstimateRange r;
     TestRange tr;
 
     test_range_init(&tr, 262144, 50000, 5000, 40000, 2048);
-    precopy_min_bandwidth_range(&tr.w, &p, 1000, 1ULL << 40, &b);
+    precopy_lowest_range(&tr.w, &p, PRECOPY_SEARCH_BANDWIDTH, 1000, 1ULL << 40,
+                         &b);
     g_assert_cmpuint(b.min, <, b.measured);
     g_assert_cmpuint(b.measured, <, b.max);
 

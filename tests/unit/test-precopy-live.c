@@ -1,0 +1,544 @@
+/*
+ * Pre-copy migration estimate of a migration under way: the refit
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The migrations here are fakes, page by page, that do what QEMU does
+ * in the ways the estimate depends on: a guest writes to random pages of
+ * a hot set spread over its memory, and sets their bits in a dirty log;
+ * every rate limit window starts with a burst of as many pages as the
+ * window lets out, the next ones of the dirty bitmap in address order;
+ * a window that finds few enough pages pending syncs, moving the dirty
+ * log into the bitmap, and switches over if what is then pending is
+ * within the threshold; a bitmap run dry syncs at once.  Every sync is
+ * recorded as migration_estimate_sync() records it.  A test stops a
+ * fake partway, estimates what is left of it from its syncs, and
+ * compares with how the fake really ends.
+ */
+
+#include "qemu/osdep.h"
+#include <math.h>
+#include "qemu/bitmap.h"
+#include "qapi/error.h"
+#include "../../migration/migration-stats.h"
+#include "../../migration/precopy-estimate.h"
+
+#define PAGE 4096
+#define WIRE (PAGE + 8)         /* a page and its header on the wire */
+#define FAKE_PAGES 16384        /* 64 MiB */
+#define FAKE_MAX_SYNCS 256
+#define FAKE_DEADLINE_MS (600 * 1000)
+/* Pages a rate limit window lets out: whole flushes of 32 */
+#define FAKE_WINDOW_PAGES (8 * PRECOPY_FLUSH_PAGES)
+/* A max-bandwidth whose windows let out exactly that many */
+#define FAKE_BANDWIDTH ((uint64_t)FAKE_WINDOW_PAGES * WIRE * \
+                        (1000 / BUFFER_DELAY) - 1)
+
+typedef struct Fake {
+    /*
+     * the guest: writes per second to @hot pages, @change times as many
+     * from @change_ms on
+     */
+    double rate;
+    uint64_t hot;
+    double change;
+    int64_t change_ms;
+    /* the migration */
+    uint64_t threshold;         /* pages: downtime-limit at the rate */
+    unsigned long *bitmap;
+    unsigned long *log;
+    uint64_t dirty;             /* pages in the bitmap */
+    uint64_t next;              /* where the scan goes on */
+    uint64_t sent;
+    int64_t now_ms;
+    double carry;               /* writes due but not made */
+    GRand *rand;
+    PrecopySync syncs[FAKE_MAX_SYNCS];
+    size_t nr_syncs;
+    bool converged;
+    int64_t total_ms;           /* when the destination runs */
+} Fake;
+
+static void fake_init(Fake *f, double rate, uint64_t hot,
+                      uint64_t downtime_limit_ms)
+{
+    *f = (Fake) {
+        .rate = rate,
+        .hot = hot,
+        .change = 1,
+        .change_ms = INT64_MAX,
+        .threshold = (uint64_t)FAKE_WINDOW_PAGES * WIRE *
+                     downtime_limit_ms / BUFFER_DELAY / PAGE,
+        .bitmap = bitmap_new(FAKE_PAGES),
+        .log = bitmap_new(FAKE_PAGES),
+        .rand = g_rand_new_with_seed(42),
+    };
+}
+
+static void fake_destroy(Fake *f)
+{
+    g_free(f->bitmap);
+    g_free(f->log);
+    g_rand_free(f->rand);
+}
+
+/* migration_bitmap_sync() */
+static void fake_sync(Fake *f)
+{
+    uint64_t before = f->dirty;
+    uint64_t i;
+
+    for (i = 0; i < FAKE_PAGES; i++) {
+        if (test_and_clear_bit(i, f->log) && !test_and_set_bit(i, f->bitmap)) {
+            f->dirty++;
+        }
+    }
+    g_assert_cmpuint(f->nr_syncs, <, FAKE_MAX_SYNCS);
+    f->syncs[f->nr_syncs++] = (PrecopySync) {
+        .elapsed_us = f->now_ms * 1000,
+        .dirty_before = before,
+        .dirty_after = f->dirty,
+        .sent_pages = f->sent,
+        .transferred = f->sent * WIRE,
+    };
+}
+
+/* ram_init_bitmaps(): every page dirty, and the first sync */
+static void fake_start(Fake *f)
+{
+    bitmap_fill(f->bitmap, FAKE_PAGES);
+    f->dirty = FAKE_PAGES;
+    fake_sync(f);
+}
+
+/* One millisecond of the guest */
+static void fake_write(Fake *f)
+{
+    double rate = f->now_ms >= f->change_ms ? f->rate * f->change : f->rate;
+
+    for (f->carry += rate / 1000; f->carry >= 1; f->carry--) {
+        /* the hot pages spread over all of memory, unrelated to order */
+        uint64_t page = g_rand_int_range(f->rand, 0, f->hot) *
+                        (FAKE_PAGES / f->hot);
+
+        set_bit(page, f->log);
+    }
+}
+
+/* Whether the migration switches over now: migration_iteration_run() */
+static bool fake_check(Fake *f)
+{
+    if (f->dirty > f->threshold) {
+        return false;
+    }
+    fake_sync(f);
+    if (f->dirty > f->threshold) {
+        return false;
+    }
+    /* the rest at the rate of the windows */
+    f->converged = true;
+    f->total_ms = f->now_ms + f->dirty * BUFFER_DELAY / FAKE_WINDOW_PAGES;
+    return true;
+}
+
+/* Run the migration until it switches over, or until @until_ms */
+static void fake_run(Fake *f, int64_t until_ms)
+{
+    while (!f->converged && f->now_ms < until_ms) {
+        uint64_t budget = FAKE_WINDOW_PAGES;
+        int ms;
+
+        if (fake_check(f)) {
+            return;
+        }
+        while (budget) {
+            if (!f->dirty) {
+                /* run dry: ram_save_iterate() returns, and the loop checks */
+                if (fake_check(f)) {
+                    return;
+                }
+                if (!f->dirty) {
+                    break;
+                }
+            }
+            f->next = find_next_bit(f->bitmap, FAKE_PAGES, f->next);
+            if (f->next == FAKE_PAGES) {
+                f->next = find_first_bit(f->bitmap, FAKE_PAGES);
+            }
+            clear_bit(f->next, f->bitmap);
+            f->dirty--;
+            f->sent++;
+            budget--;
+        }
+        for (ms = 0; ms < BUFFER_DELAY; ms++) {
+            fake_write(f);
+            f->now_ms++;
+        }
+    }
+}
+
+/*
+ * The migration of @f as its first @nr_syncs syncs left it, right after
+ * the last of them, in @g
+ */
+static void fake_progress(const Fake *f, size_t nr_syncs, PrecopyProgress *g)
+{
+    const PrecopySync *last = &f->syncs[nr_syncs - 1];
+
+    *g = (PrecopyProgress) {
+        .total_pages = FAKE_PAGES,
+        .page_size = PAGE,
+        .syncs = f->syncs,
+        .nr_syncs = nr_syncs,
+        .dirty_sync_count = nr_syncs,
+        .now = *last,
+    };
+    g->now.dirty_before = last->dirty_after;
+    g_assert_true(precopy_progress_check(g, &error_abort));
+}
+
+/*
+ * The curve of a guest that writes @rate times a second to random pages
+ * of @hot, as calc-dirty-rate would measure it over 10 s
+ */
+static void hot_set_curve(DirtyCurve *c, double rate, uint64_t hot)
+{
+    int64_t times[DIRTY_CURVE_MAX_READINGS];
+    size_t i;
+
+    *c = (DirtyCurve) {
+        .nr_readings = dirty_curve_schedule(10000, times),
+        .total_pages = FAKE_PAGES,
+        .page_size = PAGE,
+        .exact = true,
+    };
+    for (i = 0; i < c->nr_readings; i++) {
+        c->readings[i] = (DirtyCurveReading) {
+            .elapsed_ms = times[i],
+            .dirty_pages = hot * -expm1(-rate * times[i] / 1000 / hot),
+        };
+    }
+}
+
+/* The estimate of what is left of @g, on @fit and its range */
+static PrecopyEstimateRange live_estimate(const DirtyCurve *fit,
+                                          const PrecopyProgress *g,
+                                          uint64_t downtime_limit_ms)
+{
+    PrecopyWorkloadRange w;
+    PrecopyParams p = {
+        .bandwidth = FAKE_BANDWIDTH,
+        .downtime_limit_ms = downtime_limit_ms,
+        .deadline_ms = FAKE_DEADLINE_MS,
+        .progress = g,
+    };
+    PrecopyEstimateRange r;
+
+    precopy_workload_from_curve(&w.measured, &fit[0]);
+    precopy_workload_from_curve(&w.low, &fit[1]);
+    precopy_workload_from_curve(&w.high, &fit[2]);
+    precopy_estimate_range(&w, &p, &r);
+    return r;
+}
+
+/* The base curve and its range, all one */
+static void exact_base(DirtyCurve *base, const DirtyCurve *c)
+{
+    base[0] = base[1] = base[2] = *c;
+}
+
+/* The first sync after the first pass: the first to find what was dirtied */
+static size_t first_pass_syncs(const Fake *f)
+{
+    size_t i;
+
+    for (i = 1; i < f->nr_syncs; i++) {
+        if (f->syncs[i].sent_pages >= FAKE_PAGES) {
+            return i + 1;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * A guest that does the same throughout: refitted to the migration's
+ * syncs, the curve it was measured with stays as it is, and the estimate
+ * from every sync on, with or without that curve, ends within 5% of when
+ * the fake does
+ */
+static void test_stationary(void)
+{
+    DirtyCurve base[3], fit[3];
+    PrecopyProgress g;
+    bool from_base;
+    Fake f;
+    size_t n;
+
+    fake_init(&f, 1500, 4096, 300);
+    fake_start(&f);
+    fake_run(&f, FAKE_DEADLINE_MS);
+    g_assert_true(f.converged);
+    g_assert_cmpuint(f.nr_syncs, >=, 4);
+    hot_set_curve(&base[0], 1500, 4096);
+    exact_base(base, &base[0]);
+
+    for (n = first_pass_syncs(&f); n < f.nr_syncs; n++) {
+        PrecopyEstimateRange r;
+        size_t refit;
+        size_t i;
+
+        fake_progress(&f, n, &g);
+        refit = precopy_refit(base, &g, fit, &from_base);
+        g_assert_true(from_base);
+        g_assert_cmpuint(refit, >=, 1);
+        g_assert_cmpuint(refit, <=, MIN(n - 1, PRECOPY_REFIT_SYNCS));
+        /* the scale is that of the curve itself, within 10% */
+        for (i = 0; i < fit[0].nr_readings; i++) {
+            g_assert_cmpfloat(fabs((double)fit[0].readings[i].dirty_pages /
+                                   base[0].readings[i].dirty_pages - 1),
+                              <, 0.1);
+        }
+        r = live_estimate(fit, &g, 300);
+        g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
+        g_assert_cmpfloat(fabs((double)r.measured.total_time_ms /
+                               f.total_ms - 1), <, 0.05);
+        g_assert_cmpuint(r.measured.dirty_syncs, >=, n);
+
+        refit = precopy_refit(NULL, &g, fit, &from_base);
+        g_assert_false(from_base);
+        r = live_estimate(fit, &g, 300);
+        g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
+        g_assert_cmpfloat(fabs((double)r.measured.total_time_ms /
+                               f.total_ms - 1), <, 0.05);
+    }
+    fake_destroy(&f);
+}
+
+/* The error of the time an estimate leaves to a fake, after @nr_syncs */
+static double remaining_error(const Fake *f, size_t nr_syncs,
+                              const PrecopyEstimateRange *r)
+{
+    double now = f->syncs[nr_syncs - 1].elapsed_us / 1000.0;
+
+    return (r->measured.total_time_ms - now) / (f->total_ms - now) - 1;
+}
+
+/*
+ * A guest that writes twice as fast from halfway through the first
+ * pass: on the curve measured before, the time left is far short;
+ * refitted, from the second sync after the first pass on, within 15%
+ */
+static void test_phase_change(void)
+{
+    DirtyCurve base[3], fit[3];
+    PrecopyProgress g;
+    bool from_base;
+    size_t n;
+    Fake f;
+
+    fake_init(&f, 1000, 4096, 300);
+    f.change = 2;
+    f.change_ms = 3000;
+    fake_start(&f);
+    fake_run(&f, FAKE_DEADLINE_MS);
+    g_assert_true(f.converged);
+    hot_set_curve(&base[0], 1000, 4096);
+    exact_base(base, &base[0]);
+
+    for (n = first_pass_syncs(&f) + 1; n < f.nr_syncs; n++) {
+        PrecopyEstimateRange stale, r;
+
+        fake_progress(&f, n, &g);
+        stale = live_estimate(base, &g, 300);
+        precopy_refit(base, &g, fit, &from_base);
+        r = live_estimate(fit, &g, 300);
+        g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
+        g_assert_cmpfloat(fabs(remaining_error(&f, n, &r)), <, 0.15);
+        if (n == first_pass_syncs(&f) + 1) {
+            g_assert_cmpfloat(remaining_error(&f, n, &stale), <, -0.25);
+        }
+    }
+    fake_destroy(&f);
+}
+
+/*
+ * A guest that writes nothing: its syncs find nothing, and the curve
+ * scales to nothing, even one measured busy; the rest is the pages left
+ * at the rate, to within a window
+ */
+static void test_idle(void)
+{
+    DirtyCurve base[3], fit[3];
+    PrecopyWorkload w[2];
+    PrecopyEstimateRange r;
+    PrecopyProgress g;
+    bool from_base;
+    size_t i;
+    Fake f;
+
+    fake_init(&f, 0, 4096, 300);
+    fake_start(&f);
+    fake_run(&f, FAKE_DEADLINE_MS);
+    g_assert_true(f.converged);
+    hot_set_curve(&base[0], 5000, 4096);
+    exact_base(base, &base[0]);
+
+    /* during the first pass, the curve measured is all there is */
+    fake_progress(&f, 1, &g);
+    g.now.elapsed_us = 1000 * 1000;
+    g.now.sent_pages = 10 * FAKE_WINDOW_PAGES;
+    g.now.dirty_before = g.now.dirty_after = FAKE_PAGES - g.now.sent_pages;
+    g_assert_cmpuint(precopy_refit(base, &g, fit, &from_base), ==, 0);
+    g_assert_true(from_base);
+    precopy_workload_from_curve(&w[0], &fit[0]);
+    precopy_workload_from_curve(&w[1], &base[0]);
+    g_assert_true(precopy_workload_equal(&w[0], &w[1]));
+
+    g_assert_cmpuint(f.nr_syncs, ==, 2);
+    fake_progress(&f, f.nr_syncs, &g);
+    g_assert_cmpuint(precopy_refit(base, &g, fit, &from_base), ==, 1);
+    for (i = 0; i < fit[0].nr_readings; i++) {
+        g_assert_cmpuint(fit[0].readings[i].dirty_pages, ==, 0);
+        g_assert_cmpuint(fit[2].readings[i].dirty_pages, ==, 0);
+    }
+    r = live_estimate(fit, &g, 300);
+    g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
+    g_assert_cmpint(labs((int64_t)r.measured.total_time_ms - f.total_ms), <=,
+                    BUFFER_DELAY);
+    fake_destroy(&f);
+}
+
+/*
+ * A guest that dirties its hot set faster than the migration sends:
+ * from the second sync after the first pass on, the estimate says it
+ * does not converge, measured curve or not, even from a curve measured
+ * a hundred times too quiet
+ */
+static void test_never_converges(void)
+{
+    DirtyCurve base[3], fit[3];
+    PrecopyEstimateRange r;
+    PrecopyProgress g;
+    bool from_base;
+    size_t first, n;
+    Fake f;
+
+    fake_init(&f, 20000, 8192, 100);
+    fake_start(&f);
+    fake_run(&f, 60 * 1000);
+    g_assert_false(f.converged);
+    first = first_pass_syncs(&f);
+    g_assert_cmpuint(f.nr_syncs, >, first + 2);
+
+    hot_set_curve(&base[0], 200, 8192);
+    exact_base(base, &base[0]);
+    for (n = first + 1; n <= f.nr_syncs; n++) {
+        fake_progress(&f, n, &g);
+        precopy_refit(base, &g, fit, &from_base);
+        r = live_estimate(fit, &g, 100);
+        g_assert_cmpint(r.verdict, ==, PRECOPY_DOES_NOT_CONVERGE);
+        precopy_refit(NULL, &g, fit, &from_base);
+        r = live_estimate(fit, &g, 100);
+        g_assert_cmpint(r.verdict, ==, PRECOPY_DOES_NOT_CONVERGE);
+    }
+    fake_destroy(&f);
+}
+
+/*
+ * Before the first sync after the start, without a measured curve,
+ * nothing is known: the range spans a guest that dirties nothing, whose
+ * migration ends when the pages left are sent, to one that dirties all
+ * its memory at once, whose migration never does
+ */
+static void test_unknown(void)
+{
+    DirtyCurve fit[3];
+    PrecopyEstimateRange r;
+    PrecopyProgress g;
+    bool from_base;
+    Fake f;
+
+    fake_init(&f, 1500, 4096, 300);
+    fake_start(&f);
+    fake_run(&f, 2000);
+    fake_progress(&f, 1, &g);
+    g.now.elapsed_us = f.now_ms * 1000;
+    g.now.sent_pages = f.sent;
+    g.now.transferred = f.sent * WIRE;
+    g.now.dirty_before = g.now.dirty_after = f.dirty;
+    g_assert_true(precopy_progress_check(&g, &error_abort));
+
+    g_assert_cmpuint(precopy_refit(NULL, &g, fit, &from_base), ==, 0);
+    g_assert_false(from_base);
+    r = live_estimate(fit, &g, 300);
+    g_assert_cmpint(r.verdict, ==, PRECOPY_UNCERTAIN);
+    g_assert_false(r.measured.converges);
+    /* what is left of the first pass, in whole windows */
+    g_assert_cmpuint(r.min_total_time_ms, ==,
+                     f.now_ms + DIV_ROUND_UP(f.dirty, FAKE_WINDOW_PAGES) *
+                     BUFFER_DELAY);
+    fake_destroy(&f);
+}
+
+/* What precopy_progress_check() refuses */
+static void test_progress_check(void)
+{
+    PrecopySync syncs[2] = {
+        { .dirty_before = 0, .dirty_after = 100 },
+        { .elapsed_us = 1000, .dirty_before = 10, .dirty_after = 20,
+          .sent_pages = 90, .transferred = 90 * WIRE },
+    };
+    PrecopyProgress good = {
+        .total_pages = 100,
+        .page_size = PAGE,
+        .syncs = syncs,
+        .nr_syncs = 2,
+        .dirty_sync_count = 5,
+        .now = syncs[1],
+    };
+    PrecopyProgress g;
+    PrecopySync bad[2];
+    Error *err = NULL;
+
+    good.now.dirty_before = good.now.dirty_after;
+    g_assert_true(precopy_progress_check(&good, &error_abort));
+
+#define REFUSED(change)                                                 \
+    do {                                                                \
+        g = good;                                                       \
+        memcpy(bad, syncs, sizeof(bad));                                \
+        g.syncs = bad;                                                  \
+        change;                                                         \
+        g_assert_false(precopy_progress_check(&g, &err));               \
+        g_assert_nonnull(err);                                          \
+        error_free(err);                                                \
+        err = NULL;                                                     \
+    } while (0)
+
+    REFUSED(g.nr_syncs = 0);
+    REFUSED(g.dirty_sync_count = 1);
+    REFUSED(g.total_pages = 0);
+    REFUSED(g.page_size = 0);
+    REFUSED(g.now.dirty_before++);
+    REFUSED(g.now.elapsed_us = 999);
+    REFUSED(bad[0].elapsed_us = -1);
+    REFUSED(bad[1].dirty_after = 9);
+    REFUSED(g.now.sent_pages = 89);
+    REFUSED(g.now.transferred = 0);
+    REFUSED(bad[1].zero_sent = 91);
+    REFUSED(bad[1].dirty_after = 101);
+#undef REFUSED
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    g_test_add_func("/precopy-live/stationary", test_stationary);
+    g_test_add_func("/precopy-live/phase-change", test_phase_change);
+    g_test_add_func("/precopy-live/idle", test_idle);
+    g_test_add_func("/precopy-live/never-converges", test_never_converges);
+    g_test_add_func("/precopy-live/unknown", test_unknown);
+    g_test_add_func("/precopy-live/progress-check", test_progress_check);
+    return g_test_run();
+}
