@@ -105,7 +105,8 @@ void migration_estimate_sync(uint64_t dirty_before, uint64_t dirty_after)
     sync = &e->ring[e->count++ % ESTIMATE_SYNCS];
     estimate_now(sync, dirty_before, dirty_after);
     trace_migration_estimate_sync(e->count, sync->elapsed_us, dirty_before,
-                                  dirty_after);
+                                  dirty_after, sync->sent_pages,
+                                  sync->zero_sent, sync->transferred);
 }
 
 /*
@@ -144,6 +145,7 @@ static bool estimate_progress(PrecopyProgress *g, PrecopySync *syncs,
             .dirty_after = total,
         };
         g->now = syncs[0];
+        g->window_us = g->now.elapsed_us;
         *setup_ms = now_ms - s->start_time;
         return true;
     }
@@ -158,6 +160,11 @@ static bool estimate_progress(PrecopyProgress *g, PrecopySync *syncs,
     g->dirty_sync_count = e->count;
     dirty = ram_bytes_remaining() / page;
     estimate_now(&g->now, dirty, dirty);
+    /* the window of migration_rate_limit(): migration_update_counters() */
+    g->window_us = s->iteration_start_time * 1000 - e->first_us;
+    g->window_sent = g->now.transferred -
+                     MIN(g->now.transferred,
+                         stat64_get(&mig_stats.rate_limit_start));
     *setup_ms = e->first_us / 1000 - s->start_time;
     return precopy_progress_check(g, NULL);
 }
@@ -272,9 +279,17 @@ static MigrationEstimate *estimate_cell(const PrecopyWorkloadRange *w,
     cell->downtime_limit = cell->has_downtime_limit ? downtime_limit_ms : 0;
     cell->verdict = estimate_verdicts[r.verdict];
     cell->has_min_total_time = r.verdict != PRECOPY_DOES_NOT_CONVERGE;
-    cell->min_total_time = r.min_total_time_ms + setup_ms;
+    cell->min_total_time = r.min.total_time_ms + setup_ms;
+    cell->has_min_downtime = cell->has_min_total_time;
+    cell->min_downtime = r.min.downtime_ms;
+    cell->has_min_dirty_sync_count = cell->has_min_total_time;
+    cell->min_dirty_sync_count = r.min.dirty_syncs;
     cell->has_max_total_time = r.verdict == PRECOPY_CONVERGES;
-    cell->max_total_time = r.max_total_time_ms + setup_ms;
+    cell->max_total_time = r.max.total_time_ms + setup_ms;
+    cell->has_max_downtime = cell->has_max_total_time;
+    cell->max_downtime = r.max.downtime_ms;
+    cell->has_max_dirty_sync_count = cell->has_max_total_time;
+    cell->max_dirty_sync_count = r.max.dirty_syncs;
     if (e->converges) {
         cell->has_total_time = true;
         cell->total_time = e->total_time_ms + setup_ms;

@@ -474,9 +474,9 @@ static double sync_dirtied_since(const PrecopyWorkload *w,
 }
 
 /*
- * Put @s where the migration @g stood right before its sync @i, or, if
- * @i is @g->nr_syncs, where it stands now: at the start of a rate limit
- * window, as the model cannot tell how far the window under way has got.
+ * Put @s where the migration @g stood right before its sync @i, at the
+ * start of a rate limit window; or, if @i is @g->nr_syncs, where it
+ * stands now, in the window under way.
  */
 static void sim_resume(PrecopySim *s, const PrecopyProgress *g, size_t i)
 {
@@ -495,6 +495,11 @@ static void sim_resume(PrecopySim *s, const PrecopyProgress *g, size_t i)
                        curve_time_to(&s->c, s->synced) : INFINITY;
     s->dirtied_since = sync_dirtied_since(s->w, g, i - 1);
     s->e->dirty_syncs = g->dirty_sync_count - (g->nr_syncs - i);
+    if (i == g->nr_syncs && g->window_us <= at->elapsed_us &&
+        at->elapsed_us - g->window_us < BUFFER_DELAY * 1000) {
+        s->window_start = g->window_us / 1000.0;
+        s->left = MAX(0, s->window - (double)g->window_sent);
+    }
 }
 
 /* migration_thread() and ram_init_bitmaps(): the migration set up */
@@ -878,6 +883,20 @@ static size_t range_workloads(const PrecopyWorkloadRange *w,
     return 3;
 }
 
+/* Widen @min and @max, member by member, to take @e in */
+static void estimate_widen(PrecopyEstimate *min, PrecopyEstimate *max,
+                           const PrecopyEstimate *e)
+{
+    min->total_time_ms = MIN(min->total_time_ms, e->total_time_ms);
+    min->downtime_ms = MIN(min->downtime_ms, e->downtime_ms);
+    min->dirty_syncs = MIN(min->dirty_syncs, e->dirty_syncs);
+    min->transferred = MIN(min->transferred, e->transferred);
+    max->total_time_ms = MAX(max->total_time_ms, e->total_time_ms);
+    max->downtime_ms = MAX(max->downtime_ms, e->downtime_ms);
+    max->dirty_syncs = MAX(max->dirty_syncs, e->dirty_syncs);
+    max->transferred = MAX(max->transferred, e->transferred);
+}
+
 void precopy_estimate_range(const PrecopyWorkloadRange *w,
                             const PrecopyParams *p, PrecopyEstimateRange *r)
 {
@@ -886,7 +905,16 @@ void precopy_estimate_range(const PrecopyWorkloadRange *w,
     size_t converging = 0;
     size_t i;
 
-    *r = (PrecopyEstimateRange) { .min_total_time_ms = UINT64_MAX };
+    *r = (PrecopyEstimateRange) {
+        .min = {
+            .converges = true,
+            .total_time_ms = UINT64_MAX,
+            .downtime_ms = UINT64_MAX,
+            .dirty_syncs = UINT64_MAX,
+            .transferred = UINT64_MAX,
+        },
+        .max = { .converges = true },
+    };
     for (i = 0; i < n; i++) {
         PrecopyEstimate e;
 
@@ -896,8 +924,7 @@ void precopy_estimate_range(const PrecopyWorkloadRange *w,
         }
         if (e.converges) {
             converging++;
-            r->min_total_time_ms = MIN(r->min_total_time_ms, e.total_time_ms);
-            r->max_total_time_ms = MAX(r->max_total_time_ms, e.total_time_ms);
+            estimate_widen(&r->min, &r->max, &e);
         }
     }
     if (converging == n) {
@@ -905,8 +932,10 @@ void precopy_estimate_range(const PrecopyWorkloadRange *w,
         return;
     }
     r->verdict = converging ? PRECOPY_UNCERTAIN : PRECOPY_DOES_NOT_CONVERGE;
-    r->min_total_time_ms = converging ? r->min_total_time_ms : 0;
-    r->max_total_time_ms = 0;
+    if (!converging) {
+        r->min = (PrecopyEstimate) { 0 };
+    }
+    r->max = (PrecopyEstimate) { 0 };
 }
 
 void precopy_lowest_range(const PrecopyWorkloadRange *w,

@@ -85,6 +85,14 @@ typedef struct PrecopyProgress {
      * dirty_after both the pages in the dirty bitmap now
      */
     PrecopySync now;
+    /*
+     * The rate limit window under way (migration_rate_limit()): when it
+     * started, on the clock of the syncs, and the bytes sent in it so
+     * far.  Unless it started less than BUFFER_DELAY before now, the
+     * estimate takes a window to start now.
+     */
+    int64_t window_us;
+    uint64_t window_sent;
 } PrecopyProgress;
 
 /* The migration parameters of one estimate */
@@ -156,10 +164,14 @@ typedef struct PrecopyEstimateRange {
     PrecopyVerdict verdict;
     /* on the curve as measured */
     PrecopyEstimate measured;
-    /* the shortest total time in the range; 0 if it does not converge */
-    uint64_t min_total_time_ms;
-    /* the longest; 0 unless it converges throughout */
-    uint64_t max_total_time_ms;
+    /*
+     * Member by member, the least of the estimates in the range that
+     * converge: the shortest total time, the shortest downtime...; all 0
+     * if none does
+     */
+    PrecopyEstimate min;
+    /* the greatest; all 0 unless the migration converges throughout */
+    PrecopyEstimate max;
 } PrecopyEstimateRange;
 
 /* A parameter that precopy_lowest() searches */

@@ -4,17 +4,26 @@
 For each scenario (a Linux guest running one of tests/migration-stress's
 write profiles, or Redis under load) x max-bandwidth x downtime-limit, one
 run boots the guest, waits for its workload to settle, and measures its
-dirty page curve twice with calc-dirty-rate: as a new user would, with
-only calc-time given (QEMU's default sampling), then in dirty-bitmap
-mode, which counts every page.  It asks query-migration-estimate about
+dirty page curve twice with calc-dirty-rate: in dirty-bitmap mode, which
+counts every page, then as a new user would, with only calc-time given
+(QEMU's default sampling).  It asks query-migration-estimate about
 exactly that cell after each, then migrates the guest to a second QEMU on
 this machine with those parameters and records what query-migrate
 reports.  A migration still running at the deadline is cancelled and
 recorded as not converging.
 
+While the migration runs, the run asks query-migration-estimate every
+100 ms for its live estimate of that migration, which starts from the
+last measurement (the new user's) and refits it to the migration's own
+dirty bitmap syncs, and records every answer and the time the command
+held the BQL (its trace event).  Two variants: "noprior" runs measure
+nothing before migrating, so the live estimate has only the syncs;
+"nopoll" runs do not poll, to show what polling costs the migration.
+
 Knife-edge cells try to break the model where it is weakest: their
 max-bandwidth is a factor near 1 times the lowest bandwidth that the
-first estimate says converges, so a small error flips the verdict.
+first estimate (on the exact curve) says converges, so a small error
+flips the verdict.
 
 The stress workload prints the page writes it really made each second;
 the run records their mean over each phase (the measurements, the
@@ -33,11 +42,13 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
 import time
 
+from qemu.qmp import ExecuteError
 from qemu_guest import Guest, kernel_boot, migrate
 
 MIB = 1024 * 1024
@@ -49,10 +60,11 @@ STEADY = b': steady'
 WARMUP_S = 2
 CALC_TIME_S = 10
 DEADLINE_S = 45
-# The two measurements of each run: a new user's, and the exact one.
+# The two measurements of each run: the exact one, and a new user's, last,
+# for the live estimate to start from.
 MODES = {
-    'default': {'calc-time': CALC_TIME_S},
     'dirty-bitmap': {'calc-time': CALC_TIME_S, 'mode': 'dirty-bitmap'},
+    'default': {'calc-time': CALC_TIME_S},
 }
 
 # name: (guest RAM in MiB, initrd, the workload's kernel command line)
@@ -74,6 +86,10 @@ SCENARIOS = {
                    'hotwrites=70 hotmem=5'),
     # Debian's redis-server, driven by redis-benchmark in the guest
     'redis-1g': (1024, 'redis', 'keys=250000 value=1024'),
+    # doubles its rate 26 s after it starts: a few seconds into the
+    # migration, after both measurements
+    'phase-1g': (1024, 'stress', 'profile=random wss=384 rate=24 '
+                 'phase=26 phaserate=48'),
 }
 # (bandwidth, downtime-limit) cells; a bandwidth given as a float is a
 # knife edge: that factor times the predicted lowest converging one.
@@ -83,24 +99,77 @@ CELLS = [(1000 * MBIT, 50), (1000 * MBIT, 300), (2000 * MBIT, 300),
 NOISE_CELL = ('hotcold-1g', 1000 * MBIT, 300)
 REPEATS = 5
 
+# Cells run again with nothing measured before the migration
+NOPRIOR = [('hotcold-1g', 1000 * MBIT, 300), ('random-2g', 1000 * MBIT, 300),
+           ('skewed-1g', 1000 * MBIT, 50), ('hotscan-1g', 1000 * MBIT, 50),
+           ('redis-1g', 1000 * MBIT, 300), ('phase-1g', 1000 * MBIT, 300),
+           ('random-hot-1g', 1000 * MBIT, 50)]
+
 QUICK = [('hotcold-1g', 1000 * MBIT, 300), ('skewed-1g', 1000 * MBIT, 50),
          ('hotscan-1g', 1000 * MBIT, 50), ('redis-1g', 1000 * MBIT, 300),
-         ('hotcold-1g', 0.9, 300), ('skewed-1g', 1.1, 300)]
+         ('hotcold-1g', 0.9, 300), ('phase-1g', 1.1, 300)]
 
 
 def matrix(quick):
-    """The runs, as (scenario, bandwidth, downtime-limit, repeat)."""
+    """The runs, as (scenario, bandwidth, downtime-limit, repeat, variant)."""
     if quick:
-        return [(*c, 1) for c in QUICK]
-    runs = [(s, b, d, 1) for s in SCENARIOS for b, d in CELLS
+        return [(*c, 1, '') for c in QUICK] + \
+            [(*NOPRIOR[-1], 1, 'noprior')]
+    runs = [(s, b, d, 1, '') for s in SCENARIOS for b, d in CELLS
             if isinstance(b, int) or not s.startswith('idle')]
-    return runs + [(*NOISE_CELL, r) for r in range(2, REPEATS + 1)]
+    return runs + [(*NOISE_CELL, r, '') for r in range(2, REPEATS + 1)] + \
+        [(*NOISE_CELL, r, 'nopoll') for r in range(1, REPEATS + 1)] + \
+        [(*c, 1, 'noprior') for c in NOPRIOR]
 
 
-def run_id(scenario, bw, dt, rep):
+def run_id(scenario, bw, dt, rep, variant=''):
     if isinstance(bw, float):
-        return f'{scenario}/edge-x{bw:g}/{dt}ms/{rep}'
-    return f'{scenario}/{bw * 8 // 1000000}Mbit/{dt}ms/{rep}'
+        cell = f'{scenario}/edge-x{bw:g}/{dt}ms'
+    else:
+        cell = f'{scenario}/{bw * 8 // 1000000}Mbit/{dt}ms'
+    return f'{cell}/{variant}/{rep}' if variant else f'{cell}/{rep}'
+
+
+def live_answer(t, run):
+    """What a run keeps of one live estimate, @t s into the migration."""
+    est = run['estimate']
+    keep = {'t': round(t, 3), 'curve': run['curve'],
+            'refit': run['refit-syncs'], 'verdict': est['verdict']}
+    for key in ('elapsed', 'dirty-sync-count', 'remaining-time',
+                'min-remaining-time', 'max-remaining-time'):
+        if key in run:
+            keep[key] = run[key]
+    for key in ('total-time', 'downtime'):
+        if key in est:
+            keep[key] = est[key]
+    for key, name in (('min-bandwidth', 'bandwidth'),
+                      ('min-downtime-limit', 'downtime-limit')):
+        if name in run[key]:
+            keep[key] = run[key][name]
+    return keep
+
+
+SYNC_EVENT = re.compile(r'migration_estimate_sync sync (\d+) at (\d+) us: '
+                        r'(\d+) dirty pages, then (\d+); sent (\d+) pages, '
+                        r'(\d+) zero, (\d+) bytes')
+
+
+def read_trace(trace):
+    """From the trace events of a run: the time each live estimate held
+    the BQL, in us, and the migration's syncs as the estimate recorded
+    them (count, elapsed us, dirty before, after, pages sent, zero pages
+    sent, bytes), for replaying the live estimate offline."""
+    bql, syncs = [], []
+    if not os.path.exists(trace):
+        return bql, syncs
+    with open(trace) as f:
+        for line in f:
+            m = SYNC_EVENT.search(line)
+            if m:
+                syncs.append([int(x) for x in m.groups()])
+            elif 'query_migration_estimate' in line and 'running 1' in line:
+                bql.append(int(line.split()[-2]))
+    return bql, syncs
 
 
 def write_rates(console):
@@ -115,6 +184,9 @@ class Bench:
         self.work = args.work
         os.makedirs(self.work, exist_ok=True)
 
+    def trace(self):
+        return os.path.join(self.work, 'trace-source.log')
+
     def guest(self, accel, scenario, name, extra=()):
         mem_mb, initrd, workload = SCENARIOS[scenario]
         append = f'console=ttyS0 panic=-1 quiet ramsize=1 {workload}'
@@ -127,7 +199,12 @@ class Bench:
 
     def boot(self, accel, scenario, timeout=120):
         """A source guest whose workload is running, or None."""
-        g = self.guest(accel, scenario, 'source')
+        if os.path.exists(self.trace()):
+            os.unlink(self.trace())
+        # the last -trace names the file for all
+        g = self.guest(accel, scenario, 'source', extra=[
+            '-trace', 'query_migration_estimate',
+            '-trace', f'migration_estimate_sync,file={self.trace()}'])
         try:
             g.connect(10)
             if g.wait_console(STEADY, timeout):
@@ -146,11 +223,11 @@ class Bench:
                 return 'kvm'
         return 'tcg'
 
-    def migrate(self, src, accel, scenario, params, timeout):
+    def migrate(self, src, accel, scenario, params, timeout, poll=None):
         dst = self.guest(accel, scenario, 'destination',
                          extra=['-incoming', 'defer'])
         return migrate(src, dst, f'unix:{self.work}/migration.sock', params,
-                       timeout)
+                       timeout, poll)
 
     def setup(self):
         """The accelerator, and the speed of the final stop-and-copy: the
@@ -195,16 +272,18 @@ class Bench:
             'min-bandwidth': est['min-bandwidth'][0],
         }
 
-    def run(self, setup, scenario, bw, dt, rep):
+    def run(self, setup, scenario, bw, dt, rep, variant):
         accel = setup['accel']
         mem_mb, initrd, workload = SCENARIOS[scenario]
         record = {
-            'kind': 'run', 'id': run_id(scenario, bw, dt, rep),
+            'kind': 'run', 'id': run_id(scenario, bw, dt, rep, variant),
             'scenario': scenario, 'workload': workload,
             'ram-bytes': mem_mb * MIB, 'accel': accel,
             'downtime-limit': dt, 'repeat': rep,
             'deadline-ms': DEADLINE_S * 1000, 'calc-time': CALC_TIME_S,
         }
+        if variant:
+            record['variant'] = variant
         if isinstance(bw, float):
             record['edge-factor'] = bw
         src = self.boot(accel, scenario)
@@ -214,8 +293,10 @@ class Bench:
         try:
             time.sleep(WARMUP_S)
             marks = [len(src.console())]
-            record['modes'] = {}
-            for mode, args in MODES.items():
+            modes = {} if variant == 'noprior' else MODES
+            if modes:
+                record['modes'] = {}
+            for mode, args in modes.items():
                 m = {'measurement': src.measure(**args)}
                 marks.append(len(src.console()))
                 if isinstance(bw, float):
@@ -227,21 +308,48 @@ class Bench:
                 m.update(self.estimate(src, setup, bw, dt))
                 record['modes'][mode] = m
             record['bandwidth'] = bw
-            # the default measurement is what a new user sees
-            record.update({k: record['modes']['default'][k]
-                           for k in ('measurement', 'estimate')})
+            if modes:
+                # the default measurement is what a new user sees
+                record.update({k: record['modes']['default'][k]
+                               for k in ('measurement', 'estimate')})
+
+            live = []
+
+            def poll(t, info):
+                try:
+                    ans = src.cmd('query-migration-estimate', **{
+                        'bandwidths': [bw], 'downtime-limits': [dt],
+                        'deadline': DEADLINE_S * 1000,
+                        'link-bandwidth': setup['link-bandwidth']})
+                except ExecuteError:
+                    # ended since query-migrate, and nothing measured
+                    return
+                if 'migration' in ans:
+                    live.append(live_answer(t, ans['migration']))
+                    if 'ram' in info:
+                        live[-1]['ram'] = [info['ram'][k] for k in (
+                            'remaining', 'normal', 'duplicate',
+                            'transferred')]
+                if 'phase-s' not in record and b'phase:' in src.console():
+                    record['phase-s'] = round(t, 3)
+
             info = self.migrate(src, accel, scenario,
                                 {'max-bandwidth': bw, 'downtime-limit': dt},
-                                DEADLINE_S)
+                                DEADLINE_S,
+                                None if variant == 'nopoll' else poll)
             record['actual'] = info
             record['converged'] = info['status'] == 'completed'
+            if live:
+                record['live'] = live
+                record['live-bql-us'], record['live-syncs'] = \
+                    read_trace(self.trace())
             console = src.console()
             marks.append(len(console))
             rates = [write_rates(console[a:b])
                      for a, b in zip(marks, marks[1:])]
             if all(rates):
                 record['write-rates'] = dict(zip(
-                    [*MODES, 'migration'],
+                    [*modes, 'migration'],
                     [round(statistics.mean(r)) for r in rates]))
         finally:
             src.close()
@@ -306,6 +414,11 @@ def main():
             f'{mode} {m["estimate"]["verdict"]} '
             f'{m["estimate"].get("total-time", "-")} ms'
             for mode, m in record.get('modes', {}).items())
+        if record.get('live'):
+            half = min(record['live'],
+                       key=lambda a: abs(a['t'] - record['live'][-1]['t'] / 2))
+            preds += (f'; live at {half["t"]:.1f} s: {half["verdict"]}, '
+                      f'{half.get("remaining-time", "-")} ms left')
         print(f'bench:   predicted {preds or "-"}; '
               f'actual {act.get("total-time", "-")} ms '
               f'({act.get("status", record.get("error"))})', flush=True)

@@ -21,6 +21,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from bench import CALC_TIME_S, NOISE_CELL, QUICK, SCENARIOS, WARMUP_S, \
     load  # noqa: E402
 from bench_models import MODELS  # noqa: E402
+import bench_live  # noqa: E402
+from bench_live import quantile  # noqa: E402
 
 BAD = 0.25      # an error this large or larger makes a run "bad"
 
@@ -55,16 +57,6 @@ def evaluate(run):
 
 def pct(x):
     return f'{x * 100:+.1f}%'
-
-
-def quantile(xs, q):
-    xs = sorted(xs)
-    if not xs:
-        return float('nan')
-    i = q * (len(xs) - 1)
-    lo = int(i)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (i - lo)
 
 
 def syncs_cell(run):
@@ -303,9 +295,9 @@ def knife_edge(runs, evals):
     w = ['## Knife-edge cells\n',
          f'{len(edge)} of the {len(runs)} runs ({len(edge) / len(runs):.0%}) '
          'migrated at 0.9 or 1.1 times the lowest bandwidth that the '
-         'default-mode estimate said converges, within the deadline, at '
-         'their downtime-limit.  Verdicts, with the range of that lowest '
-         'bandwidth; total times in ms.\n',
+         'estimate on the exact (dirty-bitmap) curve said converges, '
+         'within the deadline, at their downtime-limit.  Verdicts, with '
+         'the range of that lowest bandwidth; total times in ms.\n',
          '| run | bandwidth | lowest converging (default) | '
          'lowest converging (dirty-bitmap) | actual | ours | '
          'ours, dirty-bitmap |',
@@ -416,7 +408,10 @@ def main():
     os.makedirs(out, exist_ok=True)
     records = load(results)
     setup = next(r for r in records if r['kind'] == 'setup')
-    runs = [r for r in records if r['kind'] == 'run' and 'actual' in r]
+    # the runs measured before migrating; "noprior" ones only have the
+    # live estimate
+    everything = [r for r in records if r['kind'] == 'run' and 'actual' in r]
+    runs = [r for r in everything if 'modes' in r]
     failed = [r for r in records if r['kind'] == 'run' and 'actual' not in r]
     for src, name in ((results, 'results.jsonl'),
                       (previous, 'results-10.0.2.jsonl')):
@@ -440,12 +435,13 @@ def main():
              'docs: [lab-notes.md](lab-notes.md).\n')
     w.append(f'Each run boots a guest, lets its workload run '
              f'{WARMUP_S} s, and measures it twice with `calc-dirty-rate` '
-             f'for {CALC_TIME_S} s: first as a new user would, with only '
+             f'for {CALC_TIME_S} s: first in dirty-bitmap mode, which '
+             'counts every page, then as a new user would, with only '
              'calc-time given (page-sampling at QEMU\'s default sample '
-             'size), then in dirty-bitmap mode, which counts every page.  '
-             'After each it asks `query-migration-estimate` for the one '
-             'cell; then it migrates the guest over a unix socket to a '
-             'second QEMU with that `max-bandwidth` and `downtime-limit`.  '
+             'size).  After each it asks `query-migration-estimate` for '
+             'the one cell; then it migrates the guest over a unix socket '
+             'to a second QEMU with that `max-bandwidth` and '
+             '`downtime-limit`, asking for the live estimate every 100 ms.  '
              f'A migration still running after {deadline_s} s is cancelled: '
              'it "did not converge", and a model is right about it when it '
              f'predicts no convergence within {deadline_s} s.  The estimate '
@@ -454,10 +450,12 @@ def main():
              f'{setup["link-bandwidth"] * 8 / 1e9:.1f} Gbit/s.\n')
     w.append('The matrix tries to break the model: knife-edge cells, whose '
              'max-bandwidth is 0.9 or 1.1 times the lowest bandwidth the '
-             'default-mode estimate says converges; skewed writers with '
-             'many tiers of heat; a hot set mixed with a sequential sweep; '
-             'Redis under redis-benchmark, both from Debian, inside the '
-             'guest; and one cell repeated.\n')
+             'estimate on the exact curve says converges; skewed writers '
+             'with many tiers of heat; a hot set mixed with a sequential '
+             'sweep; Redis under redis-benchmark, both from Debian, inside '
+             'the guest; a guest that doubles its write rate a few seconds '
+             'into the migration (phase-1g); and one cell repeated, also '
+             'without polling.\n')
     if failed:
         w.append(f'{len(failed)} runs failed before migrating and are left '
                  'out: ' + ', '.join(r['id'] for r in failed) + '.\n')
@@ -523,6 +521,7 @@ def main():
 
     w.extend(knife_edge(runs, evals))
     w.extend(drift(runs, evals))
+    w.extend(bench_live.section(everything, f'{out}/live.png'))
 
     if previous:
         w.extend(compare_bases(runs, previous))

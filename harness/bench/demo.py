@@ -4,7 +4,8 @@
 Boots a guest that dirties memory in a known way (migration-test's boot
 block: every page from 1 MiB to 100 MiB, over and over), measures its
 dirty page curve, prints the estimate table, then migrates it to a second
-QEMU on this machine at one cell of the table and prints what was
+QEMU on this machine at one cell of the table, printing the live
+estimate that 'info migrate' shows as it goes, and prints what was
 predicted against what happened.
 """
 
@@ -41,14 +42,30 @@ def pick_cell(estimate):
 
 
 def migrate_at(args, src, accel, cell):
-    """Migrate @src at @cell's parameters; return query-migrate's answer."""
+    """Migrate @src at @cell's parameters, printing the estimate line of
+    'info migrate' every quarter of a second; return query-migrate's
+    answer."""
     dst = Guest(args.qemu, args.work, accel, disk_boot(args.disk),
                 mem_mb=args.mem_mb, extra=['-incoming', 'defer'],
                 name='destination')
-    return migrate(src, dst, f'unix:{args.work}/migration.sock',
+    shown = []
+
+    def show(t, info):
+        if shown and t < shown[-1] + 0.25:
+            return
+        line = next((x for x in src.hmp('info migrate').splitlines()
+                     if x.startswith('Estimate:')), None)
+        if line:
+            shown.append(t)
+            print(f'  {t:5.2f} s  {line.split(None, 1)[1]}')
+
+    print('(qemu) info migrate   [its Estimate line, as the migration goes]')
+    info = migrate(src, dst, f'unix:{args.work}/migration.sock',
                    {'max-bandwidth': cell['bandwidth'],
                     'downtime-limit': cell['downtime-limit']},
-                   3 * cell['total-time'] / 1000 + 60)
+                   3 * cell['total-time'] / 1000 + 60, show)
+    print()
+    return info
 
 
 def fmt_bw(b):

@@ -71,12 +71,18 @@ class Guest:
 
     def connect(self, timeout):
         deadline = time.monotonic() + timeout
-        while not os.path.exists(self.sock):
+        while True:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError('QEMU did not start')
+            # the socket exists a moment before QEMU listens on it
+            if os.path.exists(self.sock):
+                try:
+                    self.qmp = QEMUMonitorProtocol(self.sock)
+                    self.qmp.connect()
+                    return
+                except ConnectionError:
+                    self.qmp = None
             time.sleep(0.05)
-        self.qmp = QEMUMonitorProtocol(self.sock)
-        self.qmp.connect()
 
     def cmd(self, name, **args):
         return self.qmp.cmd(name, **args)
@@ -101,24 +107,35 @@ class Guest:
             self.proc.wait()
 
 
-def migrate(src, dst, uri, params, timeout):
+# How often migrate() calls its @poll
+POLL_S = 0.1
+
+
+def migrate(src, dst, uri, params, timeout, poll=None):
     """Migrate @src into @dst, just started with -incoming defer, over
     @uri with the migration parameters @params, then close @dst.  Past
-    @timeout seconds the migration is cancelled.  Returns query-migrate's
-    last answer."""
+    @timeout seconds the migration is cancelled.  While it runs, calls
+    @poll every POLL_S seconds with the seconds since it started and
+    query-migrate's answer then.  Returns query-migrate's last answer."""
     try:
         dst.connect(10)
         dst.cmd('migrate-incoming', uri=uri)
         src.cmd('migrate-set-parameters', **params)
+        start = time.monotonic()
         src.cmd('migrate', uri=uri)
-        deadline = time.monotonic() + timeout
+        deadline = start + timeout
+        next_poll = start
         while True:
             info = src.cmd('query-migrate')
             if info['status'] in ('completed', 'failed'):
                 return info
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 src.cmd('migrate_cancel')
                 return info
+            if poll and now >= next_poll:
+                poll(now - start, info)
+                next_poll += POLL_S
             time.sleep(0.05)
     finally:
         dst.close()

@@ -103,13 +103,13 @@ static void fuzz_range(Input *in, const PrecopyWorkload *w,
     }
     precopy_estimate_range(&range, p, &e);
     if (e.measured.converges && e.verdict == PRECOPY_CONVERGES &&
-        (e.min_total_time_ms > e.measured.total_time_ms ||
-         e.measured.total_time_ms > e.max_total_time_ms)) {
+        (e.min.total_time_ms > e.measured.total_time_ms ||
+         e.measured.total_time_ms > e.max.total_time_ms)) {
         abort();
     }
     if (e.verdict != PRECOPY_CONVERGES &&
-        (e.max_total_time_ms || (e.verdict == PRECOPY_DOES_NOT_CONVERGE &&
-                                 e.min_total_time_ms))) {
+        (e.max.total_time_ms || (e.verdict == PRECOPY_DOES_NOT_CONVERGE &&
+                                 e.min.total_time_ms))) {
         abort();
     }
 }
@@ -169,6 +169,8 @@ static void fuzz_live(Input *in, const PrecopyWorkload *w, PrecopyParams p)
     take_sync(in, &syncs[g.nr_syncs - 1], &g.now, g.total_pages);
     g.now.dirty_before = g.now.dirty_after;
     g.dirty_sync_count = g.nr_syncs + take_value(in);
+    g.window_us = (int64_t)((uint64_t)g.now.elapsed_us - take_value(in));
+    g.window_sent = take_value(in);
     if (!precopy_progress_check(&g, NULL)) {
         return;
     }

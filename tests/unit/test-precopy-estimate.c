@@ -117,10 +117,10 @@ static PrecopyEstimateRange estimate_range(const TestRange *tr,
 
     precopy_estimate_range(&tr->w, &p, &r);
     if (r.measured.converges) {
-        g_assert_cmpuint(r.min_total_time_ms, <=, r.measured.total_time_ms);
+        g_assert_cmpuint(r.min.total_time_ms, <=, r.measured.total_time_ms);
         g_assert_cmpuint(r.measured.total_time_ms, <=,
                          r.verdict == PRECOPY_CONVERGES ?
-                         r.max_total_time_ms : UINT64_MAX);
+                         r.max.total_time_ms : UINT64_MAX);
     }
     return r;
 }
@@ -634,6 +634,49 @@ static void test_min_bandwidth(void)
     g_assert_cmpuint(min, ==, 0);
 }
 
+static void test_min_downtime_limit(void)
+{
+    const uint64_t total = 262144;
+    TestCurve tc;
+    PrecopyParams p = { .bandwidth = 50 * MiB, .deadline_ms = 3600 * 1000 };
+    PrecopyEstimate e;
+    uint64_t min;
+    double left;
+
+    /*
+     * The 10 MiB hot set of test_min_bandwidth(), rewritten at 80 MiB/s,
+     * at 50 MiB/s: converges once it about fits in 50 MiB/s *
+     * downtime-limit, 200 ms, or a little less: the pages sent last
+     * in a round are not all dirtied again by its sync
+     */
+    test_curve_init_step(&tc, total, 0, 2560 * 8, 2560, 125);
+    min = precopy_min_downtime_limit(&tc.w, &p, 1, 2000 * 1000);
+    g_assert_cmpuint(min, >, 150);
+    g_assert_cmpuint(min, <, 240);
+    p.downtime_limit_ms = min;
+    precopy_estimate(&tc.w, &p, &e);
+    g_assert_true(e.converges);
+    p.downtime_limit_ms = min * 98 / 100;
+    precopy_estimate(&tc.w, &p, &e);
+    g_assert_false(e.converges);
+
+    /*
+     * At 1 MiB/s the rate limit lets out one flush of 32 pages per window,
+     * 1313.28 bytes per ms, and the first pass would take 17 minutes,
+     * past a 10 minute deadline: only a downtime-limit that takes what
+     * is left at the deadline, the hot set again among it, converges
+     */
+    p.bandwidth = MiB;
+    p.deadline_ms = 600 * 1000;
+    min = precopy_min_downtime_limit(&tc.w, &p, 1, 2000 * 1000);
+    left = total - 600 * 1000 * 1313.28 / WIRE;
+    g_assert_cmpfloat(min, >=, left * PAGE / 1313.28 * 0.99);
+    g_assert_cmpfloat(min, <=, (left + 2560) * PAGE / 1313.28 * 1.01);
+    /* none, if that is more than is allowed; and a search of one value */
+    g_assert_cmpuint(precopy_min_downtime_limit(&tc.w, &p, 1, min / 2), ==, 0);
+    g_assert_cmpuint(precopy_min_downtime_limit(&tc.w, &p, 7, 7), ==, 0);
+}
+
 /* An exact curve has no range: one estimate, as precopy_estimate() */
 static void test_range_exact(void)
 {
@@ -645,8 +688,8 @@ static void test_range_exact(void)
     test_range_init(&tr, 262144, 50000, 5000, 40000, 0);
     r = estimate_range(&tr, 100 * MiB, 300);
     g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
-    g_assert_cmpuint(r.min_total_time_ms, ==, r.measured.total_time_ms);
-    g_assert_cmpuint(r.max_total_time_ms, ==, r.measured.total_time_ms);
+    g_assert_cmpuint(r.min.total_time_ms, ==, r.measured.total_time_ms);
+    g_assert_cmpuint(r.max.total_time_ms, ==, r.measured.total_time_ms);
 
     precopy_lowest_range(&tr.w, &p, PRECOPY_SEARCH_BANDWIDTH, 1000, 1ULL << 40,
                          &b);
@@ -670,7 +713,7 @@ static void test_range_widens(void)
         test_range_init(&tr, 262144, 50000, 5000, 40000, samples[i]);
         r = estimate_range(&tr, 100 * MiB, 300);
         g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
-        width = r.max_total_time_ms - r.min_total_time_ms;
+        width = r.max.total_time_ms - r.min.total_time_ms;
         g_assert_cmpuint(width, >, last_width);
         last_width = width;
     }
@@ -695,14 +738,14 @@ static void test_range_uncertain(void)
 
     r = estimate_range(&tr, sqrt((double)b.min * b.max), 300);
     g_assert_cmpint(r.verdict, ==, PRECOPY_UNCERTAIN);
-    g_assert_cmpuint(r.min_total_time_ms, >, 0);
-    g_assert_cmpuint(r.max_total_time_ms, ==, 0);
+    g_assert_cmpuint(r.min.total_time_ms, >, 0);
+    g_assert_cmpuint(r.max.total_time_ms, ==, 0);
 
     r = estimate_range(&tr, b.max * 1.02, 300);
     g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
     r = estimate_range(&tr, b.min * 0.98, 300);
     g_assert_cmpint(r.verdict, ==, PRECOPY_DOES_NOT_CONVERGE);
-    g_assert_cmpuint(r.min_total_time_ms, ==, 0);
+    g_assert_cmpuint(r.min.total_time_ms, ==, 0);
 }
 
 /* Whatever the curve and the cell, the range holds the estimate */
@@ -746,6 +789,8 @@ int main(int argc, char **argv)
     g_test_add_func("/precopy-estimate/extremes", test_extremes);
     g_test_add_func("/precopy-estimate/bounded-work", test_bounded_work);
     g_test_add_func("/precopy-estimate/min-bandwidth", test_min_bandwidth);
+    g_test_add_func("/precopy-estimate/min-downtime-limit",
+                    test_min_downtime_limit);
     g_test_add_func("/precopy-estimate/range/exact", test_range_exact);
     g_test_add_func("/precopy-estimate/range/widens", test_range_widens);
     g_test_add_func("/precopy-estimate/range/uncertain",
