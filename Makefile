@@ -49,7 +49,7 @@ check-sanitize: assemble
 demo: build
 	@$(BENCH)/demo.sh $(TREE) $(OBJ)
 
-# The accuracy benchmark: about 25 minutes, the report goes into
+# The accuracy benchmark: about 50 minutes, the report goes into
 # docs/accuracy, with the runs of the previous base (10.0.2) beside it.  Runs already in build/bench/full are kept; remove it to
 # start afresh.
 bench: build
