@@ -64,10 +64,17 @@ size_t dirty_curve_measure(const DirtyCurveOps *ops, void *opaque,
     return taken;
 }
 
-/* @pages, a share of @space, as a count; never past @space */
+/*
+ * @pages, a share of @space, as a count; never past @space.  Not as one
+ * conditional expression: that would make @space a double, which
+ * UINT64_MAX is not.
+ */
 static uint64_t pages_of(double pages, uint64_t space)
 {
-    return pages < space ? pages : space;
+    if (pages < space) {
+        return pages;
+    }
+    return space;
 }
 
 /*

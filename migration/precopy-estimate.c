@@ -495,8 +495,9 @@ static void sim_resume(PrecopySim *s, const PrecopyProgress *g, size_t i)
                        curve_time_to(&s->c, s->synced) : INFINITY;
     s->dirtied_since = sync_dirtied_since(s->w, g, i - 1);
     s->e->dirty_syncs = g->dirty_sync_count - (g->nr_syncs - i);
+    /* at->elapsed_us is at least 0: no overflow */
     if (i == g->nr_syncs && g->window_us <= at->elapsed_us &&
-        at->elapsed_us - g->window_us < BUFFER_DELAY * 1000) {
+        g->window_us > at->elapsed_us - BUFFER_DELAY * 1000) {
         s->window_start = g->window_us / 1000.0;
         s->left = MAX(0, s->window - (double)g->window_sent);
     }
