@@ -331,15 +331,19 @@ void precopy_workload_from_curve(PrecopyWorkload *w, const DirtyCurve *c)
     };
 }
 
-bool precopy_workload_check(const PrecopyWorkload *w, Error **errp)
+/* Report @why, what an input lacks, if anything: false if it lacks it */
+static bool check_report(const char *why, Error **errp)
 {
-    const char *why = workload_error(w);
-
     if (why) {
         error_setg(errp, "%s", why);
         return false;
     }
     return true;
+}
+
+bool precopy_workload_check(const PrecopyWorkload *w, Error **errp)
+{
+    return check_report(workload_error(w), errp);
 }
 
 /*
@@ -968,13 +972,7 @@ void precopy_lowest_range(const PrecopyWorkloadRange *w,
 
 bool precopy_progress_check(const PrecopyProgress *g, Error **errp)
 {
-    const char *why = progress_error(g);
-
-    if (why) {
-        error_setg(errp, "%s", why);
-        return false;
-    }
-    return true;
+    return check_report(progress_error(g), errp);
 }
 
 /* How far precopy_refit() scales a curve, as a power of two, either way */

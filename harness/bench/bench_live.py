@@ -87,9 +87,9 @@ def remaining_errors(runs):
         source = 'none (noprior)' if run.get('variant') == 'noprior' \
             else 'measured (default)'
         total = run['actual']['total-time']
+        points = {f: at(run, f) for f in FRACTIONS}
         for name, predict in predictors(run).items():
-            for f in FRACTIONS:
-                a = at(run, f)
+            for f, a in points.items():
                 p = predict(a) if a else None
                 left = total - a['elapsed'] if a else 0
                 if p is None or left <= 0:
