@@ -1078,16 +1078,44 @@ static double sync_found(const DirtyCurve *c, const PrecopyProgress *g,
     return pending_pages(&s.q) - before;
 }
 
+/* The interval before sync @i of @g, in microseconds */
+static int64_t sync_interval(const PrecopyProgress *g, size_t i)
+{
+    return g->syncs[i].elapsed_us - g->syncs[i - 1].elapsed_us;
+}
+
+/* D(@ms) on @c */
+static double scaled_curve_at(const DirtyCurve *c, double ms)
+{
+    PrecopyWorkload w;
+    Curve cc;
+
+    precopy_workload_from_curve(&w, c);
+    curve_init(&cc, &w);
+    return curve_at(&cc, ms);
+}
+
 /*
  * How many times the pages of @c the guest dirtied before sync @i of
- * @g: the scale of @c on which the model's sync finds what that one did
+ * @g: the scale of @c on which the model's sync finds what that one did.
+ *
+ * The model takes the pages dirtied to be anywhere in memory, and those
+ * that fall on pages still waiting to be sent to go unseen.  After the
+ * first pass, the pages waiting are the ones dirtied before, and the
+ * model's own syncs count them the same way.  During the first pass,
+ * they are the pages not yet reached in address order, and a guest's hot
+ * set is seldom spread evenly over them: the pages found may be all that
+ * the guest dirtied, or a share of them.  Any scale between the two fits,
+ * and the curve as measured is kept if it is one of them.
  */
 static double sync_scale(const DirtyCurve *c, const PrecopyProgress *g,
                          size_t i)
 {
     const PrecopySync *r = &g->syncs[i];
+    double found = r->dirty_after - r->dirty_before;
     double lo = -PRECOPY_REFIT_MAX_LOG2, hi = PRECOPY_REFIT_MAX_LOG2;
     DirtyCurve scaled;
+    double k, least, d;
     int step;
 
     if (r->dirty_after == r->dirty_before) {
@@ -1097,13 +1125,20 @@ static double sync_scale(const DirtyCurve *c, const PrecopyProgress *g,
         double mid = (lo + hi) / 2;
 
         curve_scaled(c, exp2(mid), &scaled);
-        if (sync_found(&scaled, g, i) < r->dirty_after - r->dirty_before) {
+        if (sync_found(&scaled, g, i) < found) {
             lo = mid;
         } else {
             hi = mid;
         }
     }
-    return exp2((lo + hi) / 2);
+    k = exp2((lo + hi) / 2);
+    if (r->sent_pages >= g->total_pages) {
+        return k;
+    }
+    /* the scale on which the guest dirtied just the pages found */
+    d = scaled_curve_at(c, sync_interval(g, i) / 1000.0);
+    least = d > 0 ? found / d : k;
+    return MIN(MAX(1, MIN(least, k)), k);
 }
 
 /* Nothing known of the guest of @g: see precopy_refit() */
@@ -1119,12 +1154,6 @@ static void curve_unknown(const PrecopyProgress *g, DirtyCurve *fit)
     fit[0] = fit[2] = fit[1];
     fit[0].readings[0].dirty_pages = g->total_pages;
     fit[2].readings[0].dirty_pages = g->total_pages;
-}
-
-/* The interval before sync @i of @g, in microseconds */
-static int64_t sync_interval(const PrecopyProgress *g, size_t i)
-{
-    return g->syncs[i].elapsed_us - g->syncs[i - 1].elapsed_us;
 }
 
 size_t precopy_refit(const DirtyCurve *base, const PrecopyProgress *g,
