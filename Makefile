@@ -19,7 +19,7 @@ SOURCE := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/dl/$(QEMU_ORIG))
 TARGETS := qemu-system-x86_64 \
 	$(shell awk '!/^[[:space:]]*(\#|$$)/ { print $$2 }' $(H)/tests.txt)
 
-.PHONY: all build deps fetch assemble configure check check-sanitize demo bench bench-quick export refresh clean distclean
+.PHONY: all build deps fetch assemble configure check check-sanitize demo bench bench-aids bench-quick export refresh clean distclean
 all: build
 
 deps:
@@ -55,6 +55,11 @@ demo: build
 bench: build
 	@PREVIOUS=$(wildcard $(CURDIR)/docs/accuracy/results-10.0.2.jsonl) \
 	$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/full $(CURDIR)/docs/accuracy
+
+# The aids to convergence (auto-converge, post-copy, multifd): about 50
+# minutes, the report goes into docs/accuracy/aids.md.
+bench-aids: build
+	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/aids $(CURDIR)/docs/accuracy --aids
 
 # Its quick subset, under 10 minutes; the report stays in build/.
 bench-quick: build

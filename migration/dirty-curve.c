@@ -94,6 +94,25 @@ static void wilson_interval(uint64_t hits, uint64_t n, uint64_t space,
     *hi = pages_of(ceil(MIN(1, centre + half) * space), space);
 }
 
+/*
+ * Whether @c bent before its second reading: it dirtied pages between
+ * its first two readings at under half the pace it did up to the first.
+ * How fast it covered those below its first reading the curve does not
+ * tell, so neither how much a CPU throttle, which lets a vCPU run 10 ms
+ * at a time, slows it: a guest that rewrites its working set in a few
+ * ms keeps its pace.
+ */
+static bool dirty_curve_bent_early(const DirtyCurve *c)
+{
+    const DirtyCurveReading *r = c->readings;
+
+    if (c->nr_readings < 2 || !r[0].dirty_pages) {
+        return false;
+    }
+    return 2.0 * (r[1].dirty_pages - r[0].dirty_pages) * r[0].elapsed_ms <
+           (double)r[0].dirty_pages * (r[1].elapsed_ms - r[0].elapsed_ms);
+}
+
 void dirty_curve_bounds(const DirtyCurve *c, DirtyCurve *low,
                         DirtyCurve *high)
 {
@@ -101,6 +120,10 @@ void dirty_curve_bounds(const DirtyCurve *c, DirtyCurve *low,
     size_t i;
 
     *low = *high = *c;
+    if ((c->vcpu_busy && c->vcpu_busy < DIRTY_CURVE_IDLE_BUSY) ||
+        dirty_curve_bent_early(c)) {
+        high->vcpu_busy = DIRTY_CURVE_PACED_BUSY;
+    }
     if (c->exact || !c->sampled_pages) {
         return;
     }

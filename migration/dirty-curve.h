@@ -44,6 +44,8 @@ typedef struct DirtyCurve {
     uint64_t zero_pages;        /* of total_pages, all zero at the start */
     uint64_t page_size;         /* bytes per page */
     bool exact;                 /* every page counted (dirty-bitmap) */
+    /* the share of their time the vCPUs ran meanwhile; 0 if unknown */
+    double vcpu_busy;
 } DirtyCurve;
 
 /*
@@ -51,6 +53,16 @@ typedef struct DirtyCurve {
  * two-sided 95% interval
  */
 #define DIRTY_CURVE_CONFIDENCE_Z 1.96
+
+/*
+ * A guest whose vCPUs ran less than DIRTY_CURVE_IDLE_BUSY of their time
+ * while measured idles, and may be dirtying pages at a pace of its own:
+ * held back by a CPU throttle, it catches up in the time left to it, and
+ * its writes, done in a batch, may need as little as
+ * DIRTY_CURVE_PACED_BUSY of it.  The high end of its range is that guest.
+ */
+#define DIRTY_CURVE_IDLE_BUSY 0.9
+#define DIRTY_CURVE_PACED_BUSY 0.01
 
 /**
  * dirty_curve_schedule: When a measurement takes its readings
@@ -78,7 +90,9 @@ size_t dirty_curve_schedule(int64_t calc_time_ms, int64_t *times);
  * round for the rest.  @low is the guest that dirties least and has the
  * fewest pages to send, @high the one that dirties most and has the most.
  * Both stay monotonic and contain @c between them.  An exact curve is its
- * own bounds.
+ * own bounds.  Whatever the mode, @high of a guest that idled while
+ * measured (DIRTY_CURVE_IDLE_BUSY), or whose curve bent before its second
+ * reading, is one whose pace no CPU throttle short of all its time slows.
  *
  * @c: the curve as measured
  * @low: filled with the curve at the low ends

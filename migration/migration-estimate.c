@@ -14,6 +14,9 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qapi/qapi-visit-migration-estimate.h"
+#include "qapi/clone-visitor.h"
+#include "hw/boards.h"
 #include "qapi/qapi-commands-migration.h"
 #include "qapi/qapi-commands-migration-estimate.h"
 #include "monitor/hmp.h"
@@ -26,6 +29,8 @@
 #include "migration-estimate.h"
 #include "migration-stats.h"
 #include "options.h"
+#include "system/cpu-throttle.h"
+#include "system/dirtylimit.h"
 #include "precopy-estimate.h"
 #include "ram.h"
 #include "trace.h"
@@ -46,6 +51,9 @@
 /* where to look for the lowest converging bandwidth: 8 kbit/s - 1 Tbit/s */
 #define ESTIMATE_SEARCH_MIN_BANDWIDTH   1000
 #define ESTIMATE_SEARCH_MAX_BANDWIDTH   (125ULL * 1000 * 1000 * 1000)
+
+/* Strategies a query may ask for */
+#define ESTIMATE_MAX_STRATEGIES         8
 
 /* Syncs of the migration under way kept for the estimate */
 #define ESTIMATE_SYNCS                  16
@@ -252,6 +260,26 @@ static uint64_t estimate_current_bandwidth(uint64_t link)
     return bandwidth;
 }
 
+/*
+ * Whether the ends of @w are the curve as measured, but for how much a
+ * throttle slows the guest, which the grid does not throttle
+ */
+static bool estimate_curve_exact(const PrecopyWorkloadRange *w)
+{
+    PrecopyWorkload low = w->low;
+    PrecopyWorkload high = w->high;
+
+    low.vcpu_busy = high.vcpu_busy = w->measured.vcpu_busy;
+    return precopy_workload_equal(&low, &w->measured) &&
+           precopy_workload_equal(&high, &w->measured);
+}
+
+/* Milliseconds from @since to @until, 0 if @until comes first */
+static uint64_t ms_left(uint64_t until, uint64_t since)
+{
+    return until > since ? until - since : 0;
+}
+
 static const MigrationEstimateVerdict estimate_verdicts[] = {
     [PRECOPY_CONVERGES] = MIGRATION_ESTIMATE_VERDICT_CONVERGES,
     [PRECOPY_UNCERTAIN] = MIGRATION_ESTIMATE_VERDICT_UNCERTAIN,
@@ -262,17 +290,13 @@ static const MigrationEstimateVerdict estimate_verdicts[] = {
  * The estimate at @downtime_limit_ms, with its times counted from
  * @setup_ms before the model's: the start of the migration under way
  */
-static MigrationEstimate *estimate_cell(const PrecopyWorkloadRange *w,
-                                        PrecopyParams *p,
-                                        uint64_t downtime_limit_ms,
-                                        uint64_t setup_ms)
+static MigrationEstimate *estimate_cell_of(const PrecopyEstimateRange *range,
+                                           uint64_t downtime_limit_ms,
+                                           uint64_t setup_ms)
 {
     MigrationEstimate *cell = g_new0(MigrationEstimate, 1);
-    PrecopyEstimateRange r;
+    const PrecopyEstimateRange r = *range;
     const PrecopyEstimate *e = &r.measured;
-
-    p->downtime_limit_ms = downtime_limit_ms;
-    precopy_estimate_range(w, p, &r);
 
     cell->has_downtime_limit =
         downtime_limit_ms != PRECOPY_DOWNTIME_UNLIMITED;
@@ -301,6 +325,195 @@ static MigrationEstimate *estimate_cell(const PrecopyWorkloadRange *w,
         cell->transferred = e->transferred;
     }
     return cell;
+}
+
+static MigrationEstimate *estimate_cell(const PrecopyWorkloadRange *w,
+                                        PrecopyParams *p,
+                                        uint64_t downtime_limit_ms,
+                                        uint64_t setup_ms)
+{
+    PrecopyEstimateRange r;
+
+    p->downtime_limit_ms = downtime_limit_ms;
+    precopy_estimate_range(w, p, &r);
+    return estimate_cell_of(&r, downtime_limit_ms, setup_ms);
+}
+
+static bool strategy_has(const MigrationEstimateStrategy *s,
+                         MigrationEstimateAid aid)
+{
+    MigrationEstimateAidList *l;
+
+    for (l = s->aids; l; l = l->next) {
+        if (l->value == aid) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool strategy_check(const MigrationEstimateStrategy *s, Error **errp)
+{
+    if (strategy_has(s, MIGRATION_ESTIMATE_AID_AUTO_CONVERGE) &&
+        strategy_has(s, MIGRATION_ESTIMATE_AID_DIRTY_LIMIT)) {
+        error_setg(errp, "auto-converge and dirty-limit exclude each other");
+        return false;
+    }
+    if (s->has_postcopy_after_pass &&
+        !strategy_has(s, MIGRATION_ESTIMATE_AID_POSTCOPY)) {
+        error_setg(errp, "'postcopy-after-pass' needs the aid postcopy");
+        return false;
+    }
+    if (s->has_postcopy_after_pass &&
+        (!s->postcopy_after_pass ||
+         s->postcopy_after_pass >= PRECOPY_MAX_DIRTY_SYNCS)) {
+        error_setg(errp, "'postcopy-after-pass' must be between 1 and %d",
+                   PRECOPY_MAX_DIRTY_SYNCS - 1);
+        return false;
+    }
+    return true;
+}
+
+/* A strategy of the aids given, and of the multifd capability if on */
+static MigrationEstimateStrategy *strategy_new(bool postcopy,
+                                               bool auto_converge)
+{
+    MigrationEstimateStrategy *s = g_new0(MigrationEstimateStrategy, 1);
+    MigrationEstimateAidList **tail = &s->aids;
+
+    if (auto_converge) {
+        QAPI_LIST_APPEND(tail, MIGRATION_ESTIMATE_AID_AUTO_CONVERGE);
+    }
+    if (postcopy) {
+        QAPI_LIST_APPEND(tail, MIGRATION_ESTIMATE_AID_POSTCOPY);
+    }
+    if (migrate_multifd()) {
+        QAPI_LIST_APPEND(tail, MIGRATION_ESTIMATE_AID_MULTIFD);
+    }
+    return s;
+}
+
+/* The strategy of the current capabilities */
+static MigrationEstimateStrategy *strategy_current(void)
+{
+    MigrationEstimateStrategy *s =
+        strategy_new(migrate_postcopy_ram(), migrate_auto_converge());
+
+    if (migrate_dirty_limit()) {
+        QAPI_LIST_PREPEND(s->aids, MIGRATION_ESTIMATE_AID_DIRTY_LIMIT);
+    }
+    return s;
+}
+
+/* @p for the strategy @s, with the current migration parameters */
+static void strategy_params(const MigrationEstimateStrategy *s,
+                            PrecopyParams *p)
+{
+    MachineState *machine = MACHINE(qdev_get_machine());
+    PrecopyThrottle *t = &p->throttle;
+
+    *t = (PrecopyThrottle) {
+        .trigger_threshold = migrate_throttle_trigger_threshold(),
+        .initial = migrate_cpu_throttle_initial(),
+        .increment = migrate_cpu_throttle_increment(),
+        .tailslow = migrate_cpu_throttle_tailslow(),
+        .max = migrate_max_cpu_throttle(),
+        .vcpu_dirty_limit =
+            migrate_get_current()->parameters.vcpu_dirty_limit,
+        .vcpus = MAX(1, machine->smp.cpus),
+    };
+    if (strategy_has(s, MIGRATION_ESTIMATE_AID_AUTO_CONVERGE)) {
+        t->kind = PRECOPY_THROTTLE_AUTO_CONVERGE;
+        /* the curve of a migration under way is the guest's under it */
+        t->now = p->progress ? cpu_throttle_get_percentage() : 0;
+    } else if (strategy_has(s, MIGRATION_ESTIMATE_AID_DIRTY_LIMIT)) {
+        t->kind = PRECOPY_THROTTLE_DIRTY_LIMIT;
+        t->now = p->progress && dirtylimit_in_service() ? 100 : 0;
+    }
+    p->multifd_channels =
+        strategy_has(s, MIGRATION_ESTIMATE_AID_MULTIFD) ?
+        migrate_multifd_channels() : 0;
+    p->postcopy_after_pass = 0;
+    if (strategy_has(s, MIGRATION_ESTIMATE_AID_POSTCOPY)) {
+        p->postcopy_after_pass = s->has_postcopy_after_pass ?
+                                 s->postcopy_after_pass : 1;
+    }
+    p->postcopy_bandwidth = migrate_max_postcopy_bandwidth();
+}
+
+/* The estimate with the strategy @s, at @p->bandwidth */
+static MigrationEstimateStrategyResult *estimate_strategy(
+    const PrecopyWorkloadRange *w, const PrecopyParams *base,
+    const MigrationEstimateStrategy *s, uint64_t setup_ms)
+{
+    MigrationEstimateStrategyResult *res =
+        g_new0(MigrationEstimateStrategyResult, 1);
+    PrecopyParams p = *base;
+    PrecopyEstimateRange r;
+    const PrecopyEstimate *e = &r.measured;
+
+    strategy_params(s, &p);
+    p.downtime_limit_ms = migrate_downtime_limit();
+    precopy_estimate_range(w, &p, &r);
+    res->strategy = QAPI_CLONE(MigrationEstimateStrategy, s);
+    res->estimate = estimate_cell_of(&r, p.downtime_limit_ms, setup_ms);
+    if (e->throttle_peak) {
+        res->has_throttle_peak = true;
+        res->throttle_peak = e->throttle_peak;
+        res->has_throttle_start = true;
+        res->throttle_start = e->throttle_start_ms + setup_ms;
+        res->has_throttle_time = true;
+        res->throttle_time = e->throttle_ms;
+        res->has_throttle_lost = true;
+        res->throttle_lost = e->throttle_lost_ms;
+    }
+    if (e->postcopy) {
+        res->has_postcopy_switch = true;
+        res->postcopy_switch = e->postcopy_switch_ms + setup_ms;
+        res->has_postcopy_pages = true;
+        res->postcopy_pages = e->postcopy_pages;
+        res->has_postcopy_time = true;
+        res->postcopy_time = e->postcopy_ms;
+    }
+    return res;
+}
+
+/*
+ * The least intrusive strategy that completes within @complete_within
+ * ms of the start: see MigrationEstimateAdvice.  A migration under way
+ * can no longer change its capabilities, only switch to post-copy if it
+ * has the capability.
+ */
+static MigrationEstimateAdvice *estimate_advice(const PrecopyWorkloadRange *w,
+                                                const PrecopyParams *base,
+                                                uint64_t complete_within,
+                                                uint64_t setup_ms)
+{
+    MigrationEstimateAdvice *advice = g_new0(MigrationEstimateAdvice, 1);
+    bool running = base->progress;
+    PrecopyParams p = *base;
+    int step;
+
+    advice->complete_within = complete_within;
+    p.deadline_ms = ms_left(complete_within, setup_ms);
+    for (step = 0; step < 3 && !advice->strategy; step++) {
+        g_autoptr(MigrationEstimateStrategy) s = NULL;
+        g_autoptr(MigrationEstimateStrategyResult) res = NULL;
+
+        if (running && step == 1) {
+            continue;
+        }
+        if (running && step == 2 && !migrate_postcopy_ram()) {
+            break;
+        }
+        s = strategy_new(step == 2,
+                         running ? migrate_auto_converge() : step == 1);
+        res = estimate_strategy(w, &p, s, setup_ms);
+        if (res->estimate->verdict == MIGRATION_ESTIMATE_VERDICT_CONVERGES) {
+            advice->strategy = g_steal_pointer(&res);
+        }
+    }
+    return advice;
 }
 
 static MigrationEstimateMinBandwidth *estimate_min_bandwidth(
@@ -386,12 +599,6 @@ static bool estimate_workloads(const PrecopyProgress *g, DirtyCurve curves[3],
            precopy_workload_check(&w->high, errp);
 }
 
-/* Milliseconds from @since to @until, 0 if @until comes first */
-static uint64_t ms_left(uint64_t until, uint64_t since)
-{
-    return until > since ? until - since : 0;
-}
-
 /*
  * The estimate for the migration @g under way, @elapsed_ms since it
  * started, under its current downtime-limit and at @p->bandwidth
@@ -425,16 +632,19 @@ static MigrationEstimateRunning *estimate_running(
     return run;
 }
 
-MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
-                                                    sizeList *bandwidths,
-                                                    bool has_downtime_limits,
-                                                    uint64List *downtime_limits,
-                                                    bool has_deadline,
-                                                    uint64_t deadline,
-                                                    bool has_link_bandwidth,
-                                                    uint64_t link_bandwidth,
-                                                    Error **errp)
+MigrationEstimateInfo *qmp_query_migration_estimate(
+    bool has_bandwidths, sizeList *bandwidths,
+    bool has_downtime_limits, uint64List *downtime_limits,
+    bool has_deadline, uint64_t deadline,
+    bool has_link_bandwidth, uint64_t link_bandwidth,
+    bool has_strategies, MigrationEstimateStrategyList *strategies,
+    bool has_complete_within, uint64_t complete_within,
+    Error **errp)
 {
+    g_autoptr(MigrationEstimateStrategyList) current_strategy = NULL;
+    MigrationEstimateStrategyList *l;
+    MigrationEstimateStrategyResultList **results;
+    size_t nr_strategies = 0;
     /* one more than allowed, to tell that there were too many */
     uint64_t bw[ESTIMATE_MAX_BANDWIDTHS + 1];
     uint64_t dt[ESTIMATE_MAX_DOWNTIME_LIMITS + 1];
@@ -467,6 +677,28 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
         error_setg(errp, "'link-bandwidth' must be between 1 and %llu",
                    ESTIMATE_MAX_BANDWIDTH);
         return NULL;
+    }
+    if (!has_complete_within) {
+        complete_within = deadline;
+    } else if (complete_within < ESTIMATE_MIN_DEADLINE_MS ||
+               complete_within > ESTIMATE_MAX_DEADLINE_MS) {
+        error_setg(errp, "'complete-within' must be between %d and %d ms",
+                   ESTIMATE_MIN_DEADLINE_MS, ESTIMATE_MAX_DEADLINE_MS);
+        return NULL;
+    }
+    if (!has_strategies) {
+        QAPI_LIST_PREPEND(current_strategy, strategy_current());
+        strategies = current_strategy;
+    }
+    for (l = strategies; l; l = l->next) {
+        if (++nr_strategies > ESTIMATE_MAX_STRATEGIES) {
+            error_setg(errp, "'strategies' must have at most %d entries",
+                       ESTIMATE_MAX_STRATEGIES);
+            return NULL;
+        }
+        if (!strategy_check(l->value, errp)) {
+            return NULL;
+        }
     }
     p = (PrecopyParams) {
         .switchover_bandwidth = migrate_avail_switchover_bandwidth(),
@@ -517,9 +749,7 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
 
     info = g_new0(MigrationEstimateInfo, 1);
     info->deadline = deadline;
-    info->exact = curves[0].exact &&
-                  precopy_workload_equal(&w.low, &w.measured) &&
-                  precopy_workload_equal(&w.high, &w.measured);
+    info->exact = curves[0].exact && estimate_curve_exact(&w);
     if (p.link_bandwidth || p.switchover_bandwidth) {
         info->has_link_bandwidth = true;
         info->link_bandwidth = p.link_bandwidth ?: p.switchover_bandwidth;
@@ -550,6 +780,17 @@ MigrationEstimateInfo *qmp_query_migration_estimate(bool has_bandwidths,
         p.bandwidth = current;
         info->migration = estimate_running(&w, &p, &g, source, refit,
                                            setup_ms);
+    }
+
+    if (current && strategies) {
+        p.bandwidth = current;
+        info->has_strategies = true;
+        results = &info->strategies;
+        for (l = strategies; l; l = l->next) {
+            QAPI_LIST_APPEND(results,
+                             estimate_strategy(&w, &p, l->value, setup_ms));
+        }
+        info->advice = estimate_advice(&w, &p, complete_within, setup_ms);
     }
 
     trace_query_migration_estimate(nr_bw, nr_dt + 1, running,
@@ -748,10 +989,82 @@ void hmp_info_migrate_estimate_line(Monitor *mon)
 
     info = qmp_query_migration_estimate(true, &bandwidth, true,
                                         &downtime_limit, false, 0, false, 0,
-                                        NULL);
+                                        true, NULL, false, 0, NULL);
     if (info && info->migration) {
         monitor_printf(mon, "Estimate: \t\t");
         hmp_print_running(mon, info->migration);
+    }
+}
+
+/* "auto-converge+multifd", or "pre-copy" without aids */
+static char *format_strategy(const MigrationEstimateStrategy *s)
+{
+    g_autoptr(GString) name = g_string_new(NULL);
+    MigrationEstimateAidList *l;
+
+    for (l = s->aids; l; l = l->next) {
+        g_string_append_printf(name, "%s%s", name->len ? "+" : "",
+                               MigrationEstimateAid_str(l->value));
+    }
+    if (!name->len) {
+        g_string_append(name, "pre-copy");
+    }
+    return g_string_free(g_steal_pointer(&name), false);
+}
+
+/*
+ * One strategy on a line: its name, its total time, its downtime, and
+ * what it costs the guest
+ */
+static void hmp_print_strategy(Monitor *mon,
+                               const MigrationEstimateStrategyResult *res)
+{
+    g_autofree char *name = format_strategy(res->strategy);
+    g_autofree char *total = format_estimate(res->estimate);
+    g_autofree char *downtime = res->estimate->has_downtime ?
+                                format_duration(res->estimate->downtime) :
+                                g_strdup("-");
+
+    monitor_printf(mon, "  %-24s %18s %9s", name, total, downtime);
+    if (res->has_throttle_peak) {
+        g_autofree char *time = format_duration(res->throttle_time);
+
+        monitor_printf(mon, "  throttled up to %u%% for %s",
+                       res->throttle_peak, time);
+    }
+    if (res->has_postcopy_switch) {
+        g_autofree char *time = format_duration(res->postcopy_time);
+
+        monitor_printf(mon, "  post-copy for %s, %" PRIu64 " pages to fault",
+                       time, res->postcopy_pages);
+    }
+    monitor_printf(mon, "\n");
+}
+
+static void hmp_print_strategies(Monitor *mon,
+                                 const MigrationEstimateInfo *info)
+{
+    MigrationEstimateStrategyResultList *l;
+    g_autofree char *within = NULL;
+
+    if (!info->strategies) {
+        return;
+    }
+    monitor_printf(mon, "With aids, at the current max-bandwidth and "
+                   "downtime-limit:\n");
+    monitor_printf(mon, "  %-24s %18s %9s  %s\n", "strategy", "total",
+                   "downtime", "price");
+    for (l = info->strategies; l; l = l->next) {
+        hmp_print_strategy(mon, l->value);
+    }
+    within = format_duration(info->advice->complete_within);
+    if (info->advice->strategy) {
+        g_autofree char *name =
+            format_strategy(info->advice->strategy->strategy);
+
+        monitor_printf(mon, "Least intrusive within %s: %s\n", within, name);
+    } else {
+        monitor_printf(mon, "Nothing completes within %s\n", within);
     }
 }
 
@@ -767,8 +1080,26 @@ void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
     Error *err = NULL;
     size_t columns = 0, i, j;
 
+    g_autoptr(MigrationEstimateStrategyList) strategies = NULL;
+    int step;
+
+    /* pre-copy, then with each aid that runs under TCG */
+    for (step = 3; step >= 0; step--) {
+        MigrationEstimateStrategy *s = g_new0(MigrationEstimateStrategy, 1);
+        static const MigrationEstimateAid aids[] = {
+            MIGRATION_ESTIMATE_AID_AUTO_CONVERGE,
+            MIGRATION_ESTIMATE_AID_POSTCOPY,
+            MIGRATION_ESTIMATE_AID_MULTIFD,
+        };
+
+        if (step) {
+            QAPI_LIST_PREPEND(s->aids, aids[step - 1]);
+        }
+        QAPI_LIST_PREPEND(strategies, s);
+    }
     info = qmp_query_migration_estimate(false, NULL, false, NULL, false, 0,
-                                        false, 0, &err);
+                                        false, 0, true, strategies, false, 0,
+                                        &err);
     if (hmp_handle_error(mon, err)) {
         return;
     }
@@ -832,4 +1163,5 @@ void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
 
         monitor_printf(mon, "  %-9s %s\n", limit, bandwidth);
     }
+    hmp_print_strategies(mon, info);
 }

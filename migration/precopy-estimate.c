@@ -74,6 +74,7 @@
 
 #include "qemu/osdep.h"
 #include <math.h>
+#include "qemu/units.h"
 #include "qapi/error.h"
 #include "migration-stats.h"
 #include "precopy-estimate.h"
@@ -89,6 +90,31 @@
 #define PAGE_HEADER_BYTES 8
 /* save_zero_page(): header, then one byte */
 #define ZERO_PAGE_BYTES (PAGE_HEADER_BYTES + 1)
+
+/*
+ * multifd.h: MULTIFD_PACKET_SIZE of pages per packet; MultiFDPacket_t,
+ * 320 bytes and then an offset per page the packet can hold, full or
+ * not; MultiFDInit_t; RAM_SAVE_FLAG_MULTIFD_FLUSH on the main channel
+ */
+#define MULTIFD_PACKET_BYTES (512 * 1024)
+#define MULTIFD_HEADER_BYTES 320
+#define MULTIFD_OFFSET_BYTES 8
+#define MULTIFD_INIT_BYTES 64
+#define MULTIFD_FLUSH_BYTES 8
+
+/*
+ * migration_bitmap_sync(): a sync more than this many ms after the last
+ * throttle period ended ends another (migration_trigger_throttle())
+ */
+#define THROTTLE_PERIOD_MS 1000
+/* cpu-throttle.c: CPU_THROTTLE_DIRTY_SYNC_TIMESLICE_MS */
+#define THROTTLE_SYNC_TICK_MS 5000
+/* cpu_throttle_set() */
+#define THROTTLE_PCT_MIN 1
+#define THROTTLE_PCT_MAX 99
+
+/* postcopy_send_discard_bm_ram(): a range of dirty pages, start and length */
+#define POSTCOPY_DISCARD_BYTES 16
 
 /*
  * @v rounded to a count; outputs saturate, for workloads no guest has
@@ -268,6 +294,9 @@ static const char *workload_error(const PrecopyWorkload *w)
     if (w->zero_pages > w->total_pages) {
         return "more zero pages than pages";
     }
+    if (!(w->vcpu_busy >= 0 && w->vcpu_busy <= 1)) {
+        return "the vCPUs' busy share must be between 0 and 1";
+    }
     for (i = 0; i < w->nr_readings; i++) {
         const DirtyCurveReading *r = &w->readings[i];
 
@@ -328,6 +357,7 @@ void precopy_workload_from_curve(PrecopyWorkload *w, const DirtyCurve *c)
         .total_pages = c->total_pages,
         .zero_pages = c->zero_pages,
         .page_size = c->page_size,
+        .vcpu_busy = c->vcpu_busy,
     };
 }
 
@@ -363,13 +393,18 @@ static double pending_pages(const Pending *q)
     return q->first + q->zero + q->dirtied;
 }
 
+/* Bytes on the wire for a page with data and for a zero page */
+typedef struct Wire {
+    double page;
+    double zero;
+} Wire;
+
 /* Take up to @bytes (or, if @pages, up to that many pages) off @q in order */
-static double send_pages(const PrecopyWorkload *w, Pending *q,
+static double send_pages(const Wire *wire, Pending *q,
                          double bytes, double pages)
 {
-    const double full = w->page_size + PAGE_HEADER_BYTES;
     double *kind[] = { &q->first, &q->zero, &q->dirtied };
-    double cost[] = { full, ZERO_PAGE_BYTES, full };
+    double cost[] = { wire->page, wire->zero, wire->page };
     double sent = 0;
     size_t i;
 
@@ -407,6 +442,9 @@ typedef struct PrecopySim {
     double page;            /* bytes per page */
 
     /* the parameters, as the loop uses them */
+    const PrecopyParams *p;
+    Wire wire;
+    double multifd_sync;    /* bytes of a multifd sync; 0 without multifd */
     double window;          /* bytes the rate limit lets out per window */
     double link;            /* bytes per second of the stop-and-copy */
     double deadline;        /* ms */
@@ -429,6 +467,29 @@ typedef struct PrecopySim {
     double synced_window;   /* ... all dirtied within this many ms */
     double dirtied_since;   /* the pages in q.dirtied were dirtied after */
     double last_sync;       /* ms */
+
+    /*
+     * The guest's clock, which the curve counts in: throttled, it runs
+     * @run_rate ms per ms since @run_at, when it read @run_base
+     */
+    double run_rate;
+    double run_at;
+    double run_base;
+    double last_sync_run;   /* the clock at last_sync */
+    double dirtied_since_run;   /* ... and at dirtied_since */
+    bool stopped;           /* the guest no longer runs on the source */
+
+    /* migration_trigger_throttle() */
+    double period_start;    /* time_last_bitmap_sync */
+    double period_sent;     /* bytes_xfer_prev */
+    double period_dirtied;  /* num_dirty_pages_period */
+    unsigned high;          /* dirty_rate_high_cnt */
+    unsigned pct;           /* the throttle, percent of time held back */
+    double throttle_since;  /* when it started, and the guest's clock then */
+    double throttle_since_run;
+    /* cpu_throttle_dirty_sync_timer_tick() */
+    double next_tick;
+    uint64_t tick_syncs;    /* throttle_dirty_sync_count_prev */
 
     /* how the migration is getting on */
     double lowest;          /* fewest pages a sync left so far */
@@ -499,6 +560,20 @@ static void sim_resume(PrecopySim *s, const PrecopyProgress *g, size_t i)
                        curve_time_to(&s->c, s->synced) : INFINITY;
     s->dirtied_since = sync_dirtied_since(s->w, g, i - 1);
     s->e->dirty_syncs = g->dirty_sync_count - (g->nr_syncs - i);
+    /* the curve is the guest's as it has run so far, throttled or not */
+    s->run_at = s->run_base = s->now;
+    s->last_sync_run = s->last_sync;
+    s->dirtied_since_run = s->dirtied_since;
+    s->period_start = s->last_sync;
+    s->period_sent = last->transferred;
+    s->tick_syncs = s->e->dirty_syncs;
+    s->next_tick = s->now + THROTTLE_SYNC_TICK_MS;
+    if (s->p->throttle.kind == PRECOPY_THROTTLE_AUTO_CONVERGE) {
+        s->pct = s->p->throttle.now;
+    }
+    if (s->pct) {
+        s->throttle_since = s->throttle_since_run = s->now;
+    }
     /* at->elapsed_us is at least 0: no overflow */
     if (i == g->nr_syncs && g->window_us <= at->elapsed_us &&
         g->window_us > at->elapsed_us - BUFFER_DELAY * 1000) {
@@ -513,17 +588,22 @@ static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
 {
     /* bytes the rate limit lets through per window: migration_rate_set() */
     double budget = p->bandwidth / 1000.0 * BUFFER_DELAY;
+    double packet = MAX(1, MULTIFD_PACKET_BYTES / w->page_size);
     double flush, rate;
 
     *s = (PrecopySim) {
         .w = w,
         .page = w->page_size,
+        .p = p,
+        .wire = { w->page_size + PAGE_HEADER_BYTES, ZERO_PAGE_BYTES },
         .deadline = p->deadline_ms,
         .q = {
             .first = w->total_pages - w->zero_pages,
             .zero = w->zero_pages,
         },
         .synced_window = INFINITY,
+        .run_rate = 1,
+        .next_tick = THROTTLE_SYNC_TICK_MS,
         .lowest = INFINITY,
         .e = e,
     };
@@ -534,7 +614,23 @@ static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
      * A budget under one byte (under 10 bytes per second) is no limit to
      * QEMU at all; the model keeps such a bandwidth as given.
      */
-    flush = PRECOPY_FLUSH_PAGES * (s->page + PAGE_HEADER_BYTES);
+    flush = PRECOPY_FLUSH_PAGES * s->wire.page;
+    if (p->multifd_channels) {
+        /*
+         * Pages go in packets, each with a header and an offset per page
+         * it can hold, zero pages as just their offset
+         * (multifd_send_zero_page_detect()); a channel counts its bytes
+         * once it has written a whole packet (multifd_send_thread()).
+         */
+        double header = MULTIFD_HEADER_BYTES + MULTIFD_OFFSET_BYTES * packet;
+
+        s->wire = (Wire) { s->page + header / packet, header / packet };
+        flush = packet * s->wire.page;
+        /* a packet with no pages from each channel, and the flag */
+        s->multifd_sync = p->multifd_channels * header + MULTIFD_FLUSH_BYTES;
+        /* the channels' handshakes, and the sync of setup */
+        s->sent = p->multifd_channels * MULTIFD_INIT_BYTES + s->multifd_sync;
+    }
     s->window = budget < 1 ? budget : (floor(budget / flush) + 1) * flush;
     s->left = s->window;
     rate = s->window / BUFFER_DELAY;
@@ -562,19 +658,53 @@ static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
     }
 }
 
+/* How sim_send_round() ended */
+typedef enum SimRound {
+    SIM_ROUND_END,          /* at the check that ends a round */
+    SIM_ROUND_TICK,         /* at a sync of the throttle's timer */
+    SIM_ROUND_DEADLINE,
+} SimRound;
+
+/*
+ * Whether the timer of auto-converge syncs at the tick after now and
+ * before @end, a round with no sync of its own: the first of its ticks
+ * after pass 1 finds the count of syncs changed since the tick before,
+ * the next one not (cpu_throttle_dirty_sync_timer_tick())
+ */
+static bool sim_tick_due(PrecopySim *s, double end)
+{
+    if (s->p->throttle.kind != PRECOPY_THROTTLE_AUTO_CONVERGE ||
+        s->next_tick >= end) {
+        return false;
+    }
+    if (s->e->dirty_syncs > 1 && s->e->dirty_syncs == s->tick_syncs) {
+        return true;
+    }
+    s->tick_syncs = s->e->dirty_syncs;
+    s->next_tick += THROTTLE_SYNC_TICK_MS;
+    if (s->e->dirty_syncs > 1) {
+        return s->next_tick < end;
+    }
+    /* in pass 1, no tick syncs: on to the first at or past @end */
+    s->next_tick += ceil(MAX(0, end - s->next_tick) / THROTTLE_SYNC_TICK_MS) *
+                    THROTTLE_SYNC_TICK_MS;
+    return false;
+}
+
 /*
  * ram_save_iterate() in the windows of migration_rate_limit(), until the
  * round ends: when a window starts and migration_iteration_run() finds
  * less than threshold_size pending, or when ram_save_iterate() runs the
- * bitmap dry.  Returns false if the deadline comes first.
+ * bitmap dry; or until the timer of auto-converge syncs, or the
+ * deadline, within the round.
  */
-static bool sim_send_round(PrecopySim *s)
+static SimRound sim_send_round(PrecopySim *s)
 {
     Pending ahead = s->q;
     /* to get below the threshold, and to run the bitmap dry */
-    double need = send_pages(s->w, &ahead, INFINITY,
+    double need = send_pages(&s->wire, &ahead, INFINITY,
                              MAX(0, pending_pages(&s->q) - s->below));
-    double all = need + send_pages(s->w, &ahead, INFINITY, INFINITY);
+    double all = need + send_pages(&s->wire, &ahead, INFINITY, INFINITY);
     /*
      * migration_iteration_run() looks at the pending pages when a window
      * starts: the round ends when the next one starts (threshold_size is
@@ -585,7 +715,40 @@ static bool sim_send_round(PrecopySim *s)
     double budget = s->left + more * s->window;
     /* ...or as soon as ram_save_iterate() finds the bitmap empty */
     bool dry = all <= budget;
-    double end;
+    double end, window_start, left, windows, cut;
+    bool tick;
+
+    if (dry) {
+        /* the last window's bytes go at the speed of the link */
+        double start = more ? s->window_start + more * BUFFER_DELAY : s->now;
+        /* ...within the window, where doubles are coarser than one */
+        double last = all - (more ? s->left + (more - 1) * s->window : 0);
+
+        end = start + MIN(MAX(0, last), s->window) * 1000.0 / s->link;
+        window_start = s->window_start + more * BUFFER_DELAY;
+        left = budget - all;
+    } else {
+        end = s->window_start + (more + 1) * BUFFER_DELAY;
+        window_start = end;
+        left = s->window;
+    }
+
+    tick = sim_tick_due(s, MIN(end, s->deadline));
+    if (tick || end > s->deadline) {
+        /*
+         * the windows that start before then, each with a burst at its
+         * start: the one under way has had it
+         */
+        cut = tick ? s->next_tick : s->deadline;
+        windows = MAX(0, ceil((cut - s->window_start) / BUFFER_DELAY) - 1);
+        s->sent += send_pages(&s->wire, &s->q,
+                              s->left + windows * s->window, INFINITY);
+        s->window_start += windows * BUFFER_DELAY;
+        s->left = 0;
+        s->round_windows = 0;
+        s->now = cut;
+        return tick ? SIM_ROUND_TICK : SIM_ROUND_DEADLINE;
+    }
 
     s->round_windows = s->left == s->window && !dry ? more + 1 : 0;
     /*
@@ -595,31 +758,150 @@ static bool sim_send_round(PrecopySim *s)
      * coincidence the model's fractional pages cannot tell.
      */
     s->dry_at_zero = dry && s->threshold == 0;
-    if (dry) {
-        /* the last window's bytes go at the speed of the link */
-        double start = more ? s->window_start + more * BUFFER_DELAY : s->now;
-        /* ...within the window, where doubles are coarser than one */
-        double last = all - (more ? s->left + (more - 1) * s->window : 0);
+    s->window_start = window_start;
+    s->left = left;
+    s->sent += send_pages(&s->wire, &s->q, MIN(all, budget), INFINITY);
+    s->now = end;
+    return SIM_ROUND_END;
+}
 
-        end = start + MIN(MAX(0, last), s->window) * 1000.0 / s->link;
-        s->window_start += more * BUFFER_DELAY;
-        s->left = budget - all;
-    } else {
-        end = s->window_start + (more + 1) * BUFFER_DELAY;
-        s->window_start = end;
-        s->left = s->window;
+/* The guest's clock, which the curve counts in, at @t */
+static double sim_run_time(const PrecopySim *s, double t)
+{
+    return s->run_base + (t - s->run_at) * s->run_rate;
+}
+
+/*
+ * How fast the guest goes under a throttle of @pct percent, relative to
+ * unthrottled.  cpu_throttle_thread() sleeps each vCPU pct / (1 - pct)
+ * times the 10 ms it may run between ticks of cpu_throttle_timer_tick(),
+ * so that it can run (100 - pct) percent of the time.  A guest that ran
+ * less than that while measured, idling in between, needs no more and
+ * keeps its pace; one that ran more slows down to what it gets.
+ */
+static double sim_throttle_speed(const PrecopySim *s, unsigned pct)
+{
+    double busy = s->w->vcpu_busy ?: 1;
+
+    return MIN(1, (100.0 - pct) / 100 / busy);
+}
+
+/*
+ * cpu_throttle_set(): the guest held back @pct percent of the time, its
+ * clock running that much slower than under the throttle its curve was
+ * measured with
+ */
+static void sim_throttle_set(PrecopySim *s, unsigned pct)
+{
+    if (!s->pct) {
+        s->throttle_since = s->now;
+        s->throttle_since_run = sim_run_time(s, s->now);
+        s->e->throttle_start_ms = round_u64(s->now);
     }
+    s->run_base = sim_run_time(s, s->now);
+    s->run_at = s->now;
+    s->run_rate = sim_throttle_speed(s, pct) /
+                  sim_throttle_speed(s, s->p->throttle.now);
+    s->pct = pct;
+    s->e->throttle_peak = MAX(s->e->throttle_peak, pct);
+}
 
-    if (end > s->deadline) {
-        s->sent += send_pages(s->w, &s->q,
-                              budget * (s->deadline - s->now) / (end - s->now),
-                              INFINITY);
-        s->now = s->deadline;
+/*
+ * migration_dirty_limit_guest(): every vCPU held to vcpu-dirty-limit
+ * MiB/s.  dirtylimit_set_throttle() sleeps a vCPU each time its dirty
+ * ring fills, until the rate that the dirtyrate-stat thread measures
+ * over a second comes within DIRTYLIMIT_TOLERANCE_RANGE of the limit:
+ * the guest, its writes spread over its vCPUs, runs about the limit over
+ * its rate of the time.
+ */
+static unsigned sim_dirty_limit_pct(const PrecopySim *s)
+{
+    const PrecopyThrottle *t = &s->p->throttle;
+    double rate = curve_at(&s->c, 1000) * s->page;
+    double limit = (double)t->vcpu_dirty_limit * t->vcpus * MiB;
+
+    if (rate <= limit) {
+        return 0;
+    }
+    return MIN(THROTTLE_PCT_MAX, round(100 * (1 - limit / rate)));
+}
+
+/* mig_throttle_guest_down() or migration_dirty_limit_guest() */
+static void sim_throttle_up(PrecopySim *s, double dirty, double threshold)
+{
+    const PrecopyThrottle *t = &s->p->throttle;
+    unsigned pct, inc;
+
+    switch (t->kind) {
+    case PRECOPY_THROTTLE_AUTO_CONVERGE:
+        if (!s->pct) {
+            pct = t->initial;
+        } else {
+            inc = t->increment;
+            if (t->tailslow) {
+                /* in whole percent, as QEMU computes it */
+                unsigned cpu_now = 100 - s->pct;
+                unsigned cpu_ideal = cpu_now * (threshold / dirty);
+
+                inc = MIN(cpu_now - cpu_ideal, inc);
+            }
+            pct = MIN(s->pct + inc, t->max);
+        }
+        sim_throttle_set(s, MIN(MAX(pct, THROTTLE_PCT_MIN), THROTTLE_PCT_MAX));
+        break;
+    case PRECOPY_THROTTLE_DIRTY_LIMIT:
+        /* set once, at the first trigger */
+        if (!s->pct && !t->now) {
+            pct = sim_dirty_limit_pct(s);
+            if (pct) {
+                sim_throttle_set(s, pct);
+            }
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/*
+ * migration_trigger_throttle(), at a sync that ends a period: if the
+ * pages newly dirtied in it exceed throttle-trigger-threshold percent of
+ * the bytes sent in it, the period is high, and every second high one,
+ * consecutive or not, throttles the guest further
+ */
+static void sim_throttle_period(PrecopySim *s, double dirtied)
+{
+    double sent, dirty, threshold;
+
+    s->period_dirtied += dirtied;
+    if (s->now <= s->period_start + THROTTLE_PERIOD_MS) {
+        return;
+    }
+    sent = s->sent - s->period_sent;
+    dirty = round(s->period_dirtied) * s->page;
+    threshold = floor(sent * s->p->throttle.trigger_threshold / 100);
+    if (dirty > threshold && ++s->high >= 2) {
+        s->high = 0;
+        sim_throttle_up(s, dirty, threshold);
+    }
+    s->period_start = s->now;
+    s->period_sent = s->sent;
+    s->period_dirtied = 0;
+}
+
+/* Whether the throttle may still rise, so that the migration goes on */
+static bool sim_throttle_may_rise(const PrecopySim *s)
+{
+    const PrecopyThrottle *t = &s->p->throttle;
+
+    switch (t->kind) {
+    case PRECOPY_THROTTLE_AUTO_CONVERGE:
+        return s->pct < MIN(t->max, THROTTLE_PCT_MAX);
+    case PRECOPY_THROTTLE_DIRTY_LIMIT:
+        return !s->pct && !t->now && sim_dirty_limit_pct(s);
+    default:
         return false;
     }
-    s->sent += send_pages(s->w, &s->q, MIN(all, budget), INFINITY);
-    s->now = end;
-    return true;
 }
 
 /* migration_bitmap_sync(): add the pages dirtied since the last sync */
@@ -627,28 +909,37 @@ static void sim_sync(PrecopySim *s)
 {
     Pending *q = &s->q;
     double data = q->first + q->dirtied;
-    double fresh = curve_at(&s->c, s->now - s->last_sync);
+    double run = sim_run_time(s, s->now);
+    double fresh = curve_at(&s->c, run - s->last_sync_run);
+    double dirtied = q->dirtied;
     double overlap;
 
     if (!q->dirtied) {
         /* everything dirtied before the last sync has been sent */
         s->dirtied_since = s->last_sync;
+        s->dirtied_since_run = s->last_sync_run;
     }
     overlap = s->synced ?
               data / s->synced * curve_overlap(&s->c, s->synced_window,
-                                               s->now - s->last_sync) : 0;
+                                               run - s->last_sync_run) : 0;
     overlap = MIN(overlap, MIN(data, fresh));
     /*
      * However they overlap, the pages dirtied since dirtied_since are
      * no more than D(now - dirtied_since).
      */
     q->dirtied = MIN(q->dirtied + fresh - overlap,
-                     MIN(curve_at(&s->c, s->now - s->dirtied_since),
+                     MIN(curve_at(&s->c, run - s->dirtied_since_run),
                          s->w->total_pages - q->zero - q->first));
     s->synced = q->first + q->dirtied;
     s->synced_window = curve_time_to(&s->c, s->synced);
     s->last_sync = s->now;
+    s->last_sync_run = run;
     s->e->dirty_syncs++;
+    /* multifd_ram_flush_and_sync(): once a pass, as the scan wraps */
+    s->sent += s->multifd_sync;
+    if (!s->stopped) {
+        sim_throttle_period(s, MAX(0, q->dirtied - dirtied));
+    }
 }
 
 /*
@@ -680,6 +971,10 @@ static bool sim_fast_forward_tail(PrecopySim *s)
     t->pages[2] = pending_pages(&s->q);
     t->windows[2] = windows;
     t->n = MIN(t->n + 1, 3);
+    /* not while the throttle or a switch to post-copy is still to come */
+    if (sim_throttle_may_rise(s) || s->p->postcopy_after_pass) {
+        return false;
+    }
     if (t->n < 3 || !windows || s->q.first || s->q.zero ||
         t->windows[0] != windows || t->windows[1] != windows) {
         return false;
@@ -716,6 +1011,7 @@ static bool sim_fast_forward_tail(PrecopySim *s)
     s->synced = s->q.dirtied;
     s->synced_window = curve_time_to(&s->c, s->synced);
     s->last_sync = s->now;
+    s->last_sync_run = sim_run_time(s, s->now);
     return false;
 }
 
@@ -739,8 +1035,29 @@ static bool sim_settled(PrecopySim *s)
         s->lowest = pending_pages(&s->q);
         s->lowest_sync = e->dirty_syncs;
     }
-    return e->dirty_syncs - s->lowest_sync >= PRECOPY_SETTLED_SYNCS ||
+    return (e->dirty_syncs - s->lowest_sync >= PRECOPY_SETTLED_SYNCS &&
+            !sim_throttle_may_rise(s)) ||
            e->dirty_syncs >= PRECOPY_MAX_DIRTY_SYNCS;
+}
+
+/* The guest stops on the source: what its throttle has cost it */
+static void sim_stop(PrecopySim *s)
+{
+    PrecopyEstimate *e = s->e;
+    double ran;
+
+    s->stopped = true;
+    if (!s->pct) {
+        return;
+    }
+    /*
+     * The guest's clock counts in its pace under throttle.now; what it
+     * lost is the time it would have run at full pace and could not
+     */
+    ran = (sim_run_time(s, s->now) - s->throttle_since_run) *
+          sim_throttle_speed(s, s->p->throttle.now);
+    e->throttle_ms = round_u64(s->now - s->throttle_since);
+    e->throttle_lost_ms = round_u64(MAX(0, s->now - s->throttle_since - ran));
 }
 
 /*
@@ -751,12 +1068,67 @@ static void sim_complete(PrecopySim *s)
 {
     double rest;
 
+    sim_stop(s);
     /* right after an exact sync this adds nothing, but counts */
     sim_sync(s);
-    rest = send_pages(s->w, &s->q, INFINITY, INFINITY);
+    rest = send_pages(&s->wire, &s->q, INFINITY, INFINITY);
     s->e->converges = true;
     s->e->downtime_ms = round_u64(rest * 1000.0 / s->link);
     s->sent += rest;
+}
+
+/* Whether migrate-start-postcopy is due, at the end of its pass */
+static bool sim_postcopy_due(const PrecopySim *s)
+{
+    return s->p->postcopy_after_pass &&
+           s->e->dirty_syncs > s->p->postcopy_after_pass;
+}
+
+/*
+ * migrate-start-postcopy at the end of a pass, as virsh migrate
+ * --postcopy-after-precopy sends it on the event MIGRATION_PASS:
+ * migration_iteration_run() calls postcopy_start() when the next window
+ * starts.  The guest stops, the rate limit is lifted for the switch
+ * (migration_switchover_start()), the dirty bitmap is synced once more
+ * and its runs of pages sent as discards
+ * (ram_postcopy_send_discard_bitmap()), then the devices' state: no
+ * page goes in the downtime, and the model counts a discard per page,
+ * as for pages scattered, and leaves the devices' state out.  The
+ * destination runs, and the pages left follow on the main channel
+ * alone (multifd sends none in post-copy) at max-postcopy-bandwidth,
+ * or as fast as the link goes without it.
+ */
+static void sim_postcopy(PrecopySim *s)
+{
+    PrecopyEstimate *e = s->e;
+    double bandwidth = s->p->postcopy_bandwidth ?: s->link;
+    Wire wire = { s->page + PAGE_HEADER_BYTES, ZERO_PAGE_BYTES };
+    double rest, pages;
+
+    /* the rest of the window under way */
+    s->sent += send_pages(&s->wire, &s->q, s->left, INFINITY);
+    s->now = MAX(s->now, MIN(s->deadline, s->window_start + BUFFER_DELAY));
+    if (s->now >= s->deadline) {
+        return;
+    }
+    sim_stop(s);
+    sim_sync(s);
+    pages = pending_pages(&s->q);
+    e->postcopy = e->converges = true;
+    e->postcopy_switch_ms = round_u64(s->now);
+    e->postcopy_pages = round_u64(pages);
+    e->downtime_ms = round_u64(pages * POSTCOPY_DISCARD_BYTES * 1000 /
+                               s->link);
+    s->sent += pages * POSTCOPY_DISCARD_BYTES;
+    rest = send_pages(&wire, &s->q, INFINITY, INFINITY);
+    e->postcopy_ms = round_u64(rest * 1000 / bandwidth);
+    s->sent += rest;
+    if (s->now + e->downtime_ms + e->postcopy_ms > s->deadline) {
+        /* the switch is in time, the last page is not */
+        e->converges = false;
+        e->downtime_ms = e->postcopy_ms = 0;
+        s->now = s->deadline;
+    }
 }
 
 /* migration_completion_end(): the totals */
@@ -764,9 +1136,13 @@ static void sim_finish(PrecopySim *s)
 {
     PrecopyEstimate *e = s->e;
 
+    if (!s->stopped) {
+        sim_stop(s);            /* at the deadline */
+    }
     /* the live phase and the downtime, each rounded, add up exactly */
     e->total_time_ms = round_u64(s->now);
     e->total_time_ms += MIN(e->downtime_ms, UINT64_MAX - e->total_time_ms);
+    e->total_time_ms += MIN(e->postcopy_ms, UINT64_MAX - e->total_time_ms);
     e->transferred = round_u64(s->sent);
 }
 
@@ -778,12 +1154,31 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
     assert(!workload_error(w));
     assert(p->bandwidth >= 1);
     assert(!p->progress || !progress_error(p->progress));
+    assert(p->throttle.kind != PRECOPY_THROTTLE_AUTO_CONVERGE ||
+           p->throttle.now <= THROTTLE_PCT_MAX);
 
     sim_init(&s, w, p, e);
     /* migration_thread() */
     for (;;) {
-        if (!sim_send_round(&s)) {
-            break;              /* the deadline */
+        if (sim_postcopy_due(&s)) {
+            sim_postcopy(&s);
+            break;
+        }
+        switch (sim_send_round(&s)) {
+        case SIM_ROUND_DEADLINE:
+            goto out;
+        case SIM_ROUND_TICK:
+            /* cpu_throttle_dirty_sync_timer_tick() */
+            sim_sync(&s);
+            s.tick_syncs = e->dirty_syncs;
+            s.next_tick += THROTTLE_SYNC_TICK_MS;
+            s.tail.n = 0;
+            if (e->dirty_syncs >= PRECOPY_MAX_DIRTY_SYNCS) {
+                goto out;       /* it does not converge */
+            }
+            continue;
+        case SIM_ROUND_END:
+            break;
         }
         if (sim_switchover_ready(&s)) {
             sim_complete(&s);
@@ -793,6 +1188,7 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
             break;              /* it does not converge */
         }
     }
+out:
     sim_finish(&s);
 }
 
@@ -870,6 +1266,7 @@ bool precopy_workload_equal(const PrecopyWorkload *a,
            a->total_pages == b->total_pages &&
            a->zero_pages == b->zero_pages &&
            a->page_size == b->page_size &&
+           a->vcpu_busy == b->vcpu_busy &&
            !memcmp(a->readings, b->readings,
                    a->nr_readings * sizeof(a->readings[0]));
 }

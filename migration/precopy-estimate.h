@@ -45,6 +45,13 @@ typedef struct PrecopyWorkload {
     uint64_t total_pages;       /* pages that migration transfers */
     uint64_t zero_pages;        /* of which all zeros, at most total_pages */
     uint64_t page_size;         /* bytes per page, at least 1 */
+    /*
+     * The share of their time, from 0 to 1, that the vCPUs ran while the
+     * curve was measured; 0 if unknown, taken as 1.  A guest that
+     * dirties pages at a pace of its own and idles in between keeps its
+     * pace under a CPU throttle that takes no more time than it idles.
+     */
+    double vcpu_busy;
 } PrecopyWorkload;
 
 /*
@@ -95,6 +102,38 @@ typedef struct PrecopyProgress {
     uint64_t window_sent;
 } PrecopyProgress;
 
+/*
+ * What holds a guest back when its migration does not converge: the
+ * capability auto-converge, or dirty-limit, with their parameters
+ */
+typedef enum PrecopyThrottleKind {
+    PRECOPY_THROTTLE_NONE,
+    PRECOPY_THROTTLE_AUTO_CONVERGE,     /* mig_throttle_guest_down() */
+    PRECOPY_THROTTLE_DIRTY_LIMIT,       /* migration_dirty_limit_guest() */
+} PrecopyThrottleKind;
+
+typedef struct PrecopyThrottle {
+    PrecopyThrottleKind kind;
+    /* throttle-trigger-threshold, percent: when a period is high */
+    unsigned trigger_threshold;
+    /* auto-converge: cpu-throttle-initial, -increment and -tailslow */
+    unsigned initial;
+    unsigned increment;
+    bool tailslow;
+    /* ... and max-cpu-throttle, percent */
+    unsigned max;
+    /* dirty-limit: vcpu-dirty-limit, in MiB/s, and the guest's vCPUs */
+    uint64_t vcpu_dirty_limit;
+    unsigned vcpus;
+    /*
+     * In a migration under way, the throttle in force, percent, as
+     * cpu_throttle_get_percentage() tells, or for dirty-limit whether
+     * the limit is set (100) or not (0).  The dirty page curve is the
+     * guest's under it.
+     */
+    unsigned now;
+} PrecopyThrottle;
+
 /* The migration parameters of one estimate */
 typedef struct PrecopyParams {
     /* max-bandwidth, in bytes per second; at least 1 */
@@ -112,6 +151,22 @@ typedef struct PrecopyParams {
     uint64_t downtime_limit_ms;
     /* give up on a migration still running after this many milliseconds */
     uint64_t deadline_ms;
+    /* auto-converge or dirty-limit */
+    PrecopyThrottle throttle;
+    /*
+     * multifd-channels with the capability multifd, pages sent in
+     * packets of MULTIFD_PACKET_SIZE; 0 without it
+     */
+    unsigned multifd_channels;
+    /*
+     * With the capability postcopy-ram, switch to post-copy at the end
+     * of this pass, as dirty-sync-count counts it less one: 1 for the
+     * end of the first pass over memory, as virsh migrate
+     * --postcopy-after-precopy does it; 0 never to switch.
+     */
+    uint64_t postcopy_after_pass;
+    /* max-postcopy-bandwidth, bytes per second; 0 for none */
+    uint64_t postcopy_bandwidth;
     /*
      * The migration under way, to estimate what is left of it under
      * these parameters from where it stands, and with its clock: times,
@@ -137,6 +192,36 @@ typedef struct PrecopyEstimate {
     uint64_t dirty_syncs;
     /* bytes on the wire, page headers included */
     uint64_t transferred;
+    /*
+     * Auto-converge: the highest cpu-throttle-percentage it reached;
+     * dirty-limit: the share of time, percent, that the limit keeps the
+     * guest from running; 0 if neither throttled the guest
+     */
+    unsigned throttle_peak;
+    /* when the throttle started, in milliseconds; 0 if it never did */
+    uint64_t throttle_start_ms;
+    /*
+     * The price the guest pays: milliseconds it ran throttled, until it
+     * stopped, and how many milliseconds its work fell behind, that is
+     * of vCPU time lost for a guest that uses all it gets
+     */
+    uint64_t throttle_ms;
+    uint64_t throttle_lost_ms;
+    /* whether it switched to post-copy */
+    bool postcopy;
+    /* when the guest stopped on the source for the switch, ms */
+    uint64_t postcopy_switch_ms;
+    /*
+     * The pages not yet on the destination when it starts running: the
+     * most pages that can fault there
+     */
+    uint64_t postcopy_pages;
+    /*
+     * From the destination running to its last page arriving, in
+     * milliseconds: the post-copy phase, in which the guest runs
+     * degraded and a failure loses it
+     */
+    uint64_t postcopy_ms;
 } PrecopyEstimate;
 
 /*

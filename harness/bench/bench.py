@@ -272,6 +272,16 @@ class Bench:
             'min-bandwidth': est['min-bandwidth'][0],
         }
 
+    def boot_warm(self, accel, scenario, record):
+        """The guest of @scenario, booted and warmed up; None, with the
+        error in @record, if it did not reach its workload"""
+        src = self.boot(accel, scenario)
+        if not src:
+            record['error'] = 'the guest did not reach its workload'
+            return None
+        time.sleep(WARMUP_S)
+        return src
+
     def run(self, setup, scenario, bw, dt, rep, variant):
         accel = setup['accel']
         mem_mb, initrd, workload = SCENARIOS[scenario]
@@ -286,12 +296,10 @@ class Bench:
             record['variant'] = variant
         if isinstance(bw, float):
             record['edge-factor'] = bw
-        src = self.boot(accel, scenario)
+        src = self.boot_warm(accel, scenario, record)
         if not src:
-            record['error'] = 'the guest did not reach its workload'
             return record
         try:
-            time.sleep(WARMUP_S)
             marks = [len(src.console())]
             modes = {} if variant == 'noprior' else MODES
             if modes:
@@ -372,8 +380,9 @@ def fmt_s(s):
     return f'{int(s) // 60}m{int(s) % 60:02d}s'
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc, quick=False):
+    """The command line of a benchmark described by @doc"""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument('--qemu', required=True)
     ap.add_argument('--kernel', required=True)
     ap.add_argument('--initrd', required=True)
@@ -381,48 +390,66 @@ def main():
                     help='the initrd of the Redis scenarios')
     ap.add_argument('--work', required=True)
     ap.add_argument('--results', required=True)
-    ap.add_argument('--quick', action='store_true',
-                    help='the subset for a check in under 10 minutes')
+    if quick:
+        ap.add_argument('--quick', action='store_true',
+                        help='the subset for a check in under 10 minutes')
     ap.add_argument('--only', default='',
                     help='only the runs whose id contains this')
-    args = ap.parse_args()
+    return ap.parse_args()
 
-    bench = Bench(args)
+
+def run_cells(name, bench, args, cells, kind, run_id, run, show, guess_s):
+    """Run the @cells whose run_id(*cell) contains args.only and that
+    args.results has no @kind record of yet, each as run(setup, *cell),
+    appending each record to args.results and printing show(record).
+    The first run probes the accelerator and the link, once for all."""
     done = load(args.results)
     setup = next((r for r in done if r['kind'] == 'setup'), None)
     if not setup:
-        print('bench: probing the accelerator and measuring the link')
+        print(f'{name}: probing the accelerator and measuring the link')
         setup = bench.setup()
         append(args.results, setup)
-    print(f'bench: {setup["accel"]}, link '
+    print(f'{name}: {setup["accel"]}, link '
           f'{setup["link-bandwidth"] * 8 / 1e9:.2f} Gbit/s')
 
-    finished = {r['id'] for r in done if r['kind'] == 'run'}
-    todo = [r for r in matrix(args.quick) if run_id(*r) not in finished and args.only in run_id(*r)]
+    finished = {r['id'] for r in done if r['kind'] == kind}
+    todo = [c for c in cells
+            if run_id(*c) not in finished and args.only in run_id(*c)]
     took = []
     for i, cell in enumerate(todo):
-        eta = (statistics.mean(took) if took else 40) * (len(todo) - i)
-        print(f'bench: [{i + 1}/{len(todo)}] {run_id(*cell)}  '
+        eta = (statistics.mean(took) if took else guess_s) * (len(todo) - i)
+        print(f'{name}: [{i + 1}/{len(todo)}] {run_id(*cell)}  '
               f'(ETA {fmt_s(eta)})', flush=True)
         t = time.monotonic()
-        record = bench.run(setup, *cell)
+        record = run(setup, *cell)
         took.append(time.monotonic() - t)
         record['wall-s'] = round(took[-1], 1)
         append(args.results, record)
-        act = record.get('actual', {})
-        preds = ', '.join(
-            f'{mode} {m["estimate"]["verdict"]} '
-            f'{m["estimate"].get("total-time", "-")} ms'
-            for mode, m in record.get('modes', {}).items())
-        if record.get('live'):
-            half = min(record['live'],
-                       key=lambda a: abs(a['t'] - record['live'][-1]['t'] / 2))
-            preds += (f'; live at {half["t"]:.1f} s: {half["verdict"]}, '
-                      f'{half.get("remaining-time", "-")} ms left')
-        print(f'bench:   predicted {preds or "-"}; '
-              f'actual {act.get("total-time", "-")} ms '
-              f'({act.get("status", record.get("error"))})', flush=True)
+        print(f'{name}:   {show(record)}', flush=True)
 
+
+def show_run(record):
+    """A run's predictions and outcome, on a line"""
+    act = record.get('actual', {})
+    preds = ', '.join(
+        f'{mode} {m["estimate"]["verdict"]} '
+        f'{m["estimate"].get("total-time", "-")} ms'
+        for mode, m in record.get('modes', {}).items())
+    if record.get('live'):
+        half = min(record['live'],
+                   key=lambda a: abs(a['t'] - record['live'][-1]['t'] / 2))
+        preds += (f'; live at {half["t"]:.1f} s: {half["verdict"]}, '
+                  f'{half.get("remaining-time", "-")} ms left')
+    return (f'predicted {preds or "-"}; '
+            f'actual {act.get("total-time", "-")} ms '
+            f'({act.get("status", record.get("error"))})')
+
+
+def main():
+    args = arguments(__doc__, quick=True)
+    bench = Bench(args)
+    run_cells('bench', bench, args, matrix(args.quick), 'run', run_id,
+              bench.run, show_run, 40)
 
 if __name__ == '__main__':
     main()

@@ -1,9 +1,10 @@
 #!/bin/bash
-# make bench / make bench-quick: the accuracy benchmark.  Fetches the
-# guest kernel (Debian's cloud kernel, unpacked, not installed), builds
-# the workload's initrd, runs the migrations (resumable: a run already in
-# the results is not run again) and writes the report.
-# Usage: bench.sh TREE OBJ OUT-DIR REPORT-DIR [--quick]
+# make bench / make bench-quick / make bench-aids: the accuracy
+# benchmarks.  Fetches the guest kernel (Debian's cloud kernel, unpacked,
+# not installed), builds the workload's initrd, runs the migrations
+# (resumable: a run already in the results is not run again) and writes
+# the report.
+# Usage: bench.sh TREE OBJ OUT-DIR REPORT-DIR [--quick | --aids]
 
 set -euo pipefail
 
@@ -36,9 +37,18 @@ ninja -C "$obj" qemu-system-x86_64 tests/migration-stress/initrd-stress.img
 
 mkdir -p "$out"
 export PYTHONPATH=$tree/python
-/usr/bin/python3 "$here/bench.py" --qemu "$obj/qemu-system-x86_64" \
+bench=bench
+if [ "${1:-}" = --aids ]; then
+    bench=bench_aids
+    shift
+fi
+/usr/bin/python3 "$here/$bench.py" --qemu "$obj/qemu-system-x86_64" \
     --kernel "$kernel" --initrd "$obj/tests/migration-stress/initrd-stress.img" \
     --app-initrd "$kdir/../app-initrd.img" \
     --work "$out/work" --results "$out/results.jsonl" "$@"
-/usr/bin/python3 "$here/bench_report.py" "$out/results.jsonl" "$report" \
-    ${PREVIOUS:+"$PREVIOUS"}
+if [ "$bench" = bench_aids ]; then
+    /usr/bin/python3 "$here/bench_aids_report.py" "$out/results.jsonl" "$report"
+else
+    /usr/bin/python3 "$here/bench_report.py" "$out/results.jsonl" "$report" \
+        ${PREVIOUS:+"$PREVIOUS"}
+fi

@@ -5,6 +5,7 @@ import subprocess
 import time
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
+from qemu.qmp.protocol import ConnectError
 
 
 def disk_boot(disk):
@@ -80,7 +81,8 @@ class Guest:
                     self.qmp = QEMUMonitorProtocol(self.sock)
                     self.qmp.connect()
                     return
-                except ConnectionError:
+                except (ConnectionError, ConnectError):
+                    # once, under load, the greeting came garbled: retry
                     self.qmp = None
             time.sleep(0.05)
 
@@ -111,15 +113,27 @@ class Guest:
 POLL_S = 0.1
 
 
-def migrate(src, dst, uri, params, timeout, poll=None):
+def set_capabilities(guest, caps):
+    """Turn the migration capabilities @caps (names) on in @guest."""
+    if caps:
+        guest.cmd('migrate-set-capabilities', capabilities=[
+            {'capability': c, 'state': True} for c in caps])
+
+
+def migrate(src, dst, uri, params, timeout, poll=None, caps=(),
+            dst_caps=(), done=None):
     """Migrate @src into @dst, just started with -incoming defer, over
-    @uri with the migration parameters @params, then close @dst.  Past
-    @timeout seconds the migration is cancelled.  While it runs, calls
-    @poll every POLL_S seconds with the seconds since it started and
-    query-migrate's answer then.  Returns query-migrate's last answer."""
+    @uri with the migration parameters @params and the capabilities
+    @caps (and @dst_caps on @dst), then close @dst.  Past @timeout
+    seconds the migration is cancelled.  While it runs, calls @poll
+    every POLL_S seconds with the seconds since it started and
+    query-migrate's answer then; once it completed, @done with @dst.
+    Returns query-migrate's last answer."""
     try:
         dst.connect(10)
+        set_capabilities(dst, dst_caps)
         dst.cmd('migrate-incoming', uri=uri)
+        set_capabilities(src, caps)
         src.cmd('migrate-set-parameters', **params)
         start = time.monotonic()
         src.cmd('migrate', uri=uri)
@@ -128,6 +142,8 @@ def migrate(src, dst, uri, params, timeout, poll=None):
         while True:
             info = src.cmd('query-migrate')
             if info['status'] in ('completed', 'failed'):
+                if done and info['status'] == 'completed':
+                    done(dst)
                 return info
             now = time.monotonic()
             if now > deadline:

@@ -215,6 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     PrecopyParams p;
     PrecopyEstimate e;
     uint64_t elapsed = 0, dirty = 0, lo, hi, min, live;
+    unsigned aids;
     size_t i;
 
     w.page_size = take_value(&in);
@@ -236,6 +237,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              PRECOPY_DOWNTIME_UNLIMITED : take_value(&in),
         .deadline_ms = take_value(&in),
     };
+
+    aids = take(&in, 1);
+    if (aids & 1) {
+        p.throttle = (PrecopyThrottle) {
+            .kind = aids & 2 ? PRECOPY_THROTTLE_DIRTY_LIMIT :
+                               PRECOPY_THROTTLE_AUTO_CONVERGE,
+            .trigger_threshold = take(&in, 1) % 100 + 1,
+            .initial = take(&in, 1) % 99 + 1,
+            .increment = take(&in, 1) % 99 + 1,
+            .tailslow = aids & 4,
+            .max = take(&in, 1) % 99 + 1,
+            .vcpu_dirty_limit = take_value(&in),
+            .vcpus = take(&in, 2),
+            .now = take(&in, 1) % 100,
+        };
+    }
+    if (aids & 8) {
+        p.multifd_channels = take(&in, 1);
+    }
+    if (aids & 16) {
+        p.postcopy_after_pass = take_value(&in);
+        p.postcopy_bandwidth = take_value(&in);
+    }
+    if (aids & 32) {
+        w.vcpu_busy = take(&in, 1) / 255.0;
+    }
 
     if (!precopy_workload_check(&w, NULL) || !p.bandwidth) {
         return 0;

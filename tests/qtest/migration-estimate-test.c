@@ -515,17 +515,65 @@ static void set_parameters(QTestState *qts, uint64_t bandwidth,
                              bandwidth, downtime_limit);
 }
 
-/* Start a migration of @src into a new @dst */
-static void live_migrate(CurveGuest *src, CurveGuest *dst)
+/*
+ * Wait until the migration from @qts has made @syncs dirty bitmap syncs
+ * and throttles the guest at least @pct percent, asserting that it is
+ * still going on; its query-migrate then
+ */
+static QDict *wait_migration(QTestState *qts, uint64_t syncs, int64_t pct)
+{
+    QDict *info;
+
+    for (;;) {
+        info = qtest_qmp_assert_success_ref(qts,
+                                            "{'execute': 'query-migrate'}");
+        g_assert_cmpstr(qdict_get_str(info, "status"), !=, "failed");
+        g_assert_cmpstr(qdict_get_str(info, "status"), !=, "completed");
+        if (qdict_haskey(info, "ram") &&
+            curve_get_u64(qdict_get_qdict(info, "ram"),
+                          "dirty-sync-count") >= syncs &&
+            (!pct || (qdict_haskey(info, "cpu-throttle-percentage") &&
+                      qdict_get_int(info, "cpu-throttle-percentage") >=
+                      pct))) {
+            return info;
+        }
+        qobject_unref(info);
+        g_usleep(10 * 1000);
+    }
+}
+
+/* Turn migration capability @cap on in @qts; false if it cannot be */
+static bool set_capability(QTestState *qts, const char *cap)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'migrate-set-capabilities',"
+                           " 'arguments': {'capabilities': ["
+                           " {'capability': %s, 'state': true}]}}", cap);
+    bool ok = !qdict_haskey(rsp, "error");
+
+    qobject_unref(rsp);
+    return ok;
+}
+
+/*
+ * Start a migration of @src into a new @dst, with the capability @cap on
+ * both sides unless NULL; false, @dst stopped, if @dst cannot have it
+ */
+static bool live_migrate(CurveGuest *src, CurveGuest *dst, const char *cap)
 {
     g_autofree char *uri = NULL;
 
     curve_guest_start_incoming(dst, src, "tcg", "defer");
+    if (cap && !set_capability(dst->qts, cap)) {
+        curve_guest_stop(dst);
+        return false;
+    }
+    g_assert_true(!cap || set_capability(src->qts, cap));
     uri = g_strdup_printf("unix:%s/migsocket", dst->dir);
     qtest_qmp_assert_success(dst->qts, "{'execute': 'migrate-incoming', "
                              "'arguments': {'uri': %s}}", uri);
     qtest_qmp_assert_success(src->qts, "{'execute': 'migrate', "
                              "'arguments': {'uri': %s}}", uri);
+    return true;
 }
 
 static void live_migrate_finish(CurveGuest *src, CurveGuest *dst)
@@ -559,7 +607,7 @@ static void test_live(void)
     curve_guest_wait_running(&src);
     qobject_unref(curve_measure(src.qts, 1000, "dirty-bitmap"));
     set_parameters(src.qts, bandwidth, 6000);
-    live_migrate(&src, &dst);
+    live_migrate(&src, &dst, NULL);
 
     run = wait_live_estimate(src.qts);
     g_assert_cmpstr(qdict_get_str(run, "curve"), ==, "measured");
@@ -625,12 +673,12 @@ static void test_live_unmeasured(void)
 {
     const uint64_t bandwidth = MB_PER_S(50);
     CurveGuest src, dst;
-    QDict *run, *info;
+    QDict *run;
 
     curve_guest_start(&src, "tcg", true);
     curve_guest_wait_running(&src);
     set_parameters(src.qts, bandwidth, 1000);
-    live_migrate(&src, &dst);
+    live_migrate(&src, &dst, NULL);
 
     run = wait_live_estimate(src.qts);
     if (curve_get_u64(run, "dirty-sync-count") == 1) {
@@ -641,20 +689,7 @@ static void test_live_unmeasured(void)
     }
     qobject_unref(run);
 
-    for (;;) {
-        info = qtest_qmp_assert_success_ref(src.qts,
-                                            "{'execute': 'query-migrate'}");
-        g_assert_cmpstr(qdict_get_str(info, "status"), !=, "failed");
-        g_assert_cmpstr(qdict_get_str(info, "status"), !=, "completed");
-        if (qdict_haskey(info, "ram") &&
-            curve_get_u64(qdict_get_qdict(info, "ram"),
-                          "dirty-sync-count") >= 4) {
-            qobject_unref(info);
-            break;
-        }
-        qobject_unref(info);
-        g_usleep(10 * 1000);
-    }
+    qobject_unref(wait_migration(src.qts, 4, 0));
     run = live_estimate(src.qts);
     g_assert_nonnull(run);
     g_assert_cmpstr(qdict_get_str(run, "curve"), ==, "syncs");
@@ -670,6 +705,145 @@ static void test_live_unmeasured(void)
                                       "verdict"), ==, "converges");
         qobject_unref(run);
     }
+    live_migrate_finish(&src, &dst);
+}
+
+/*
+ * The estimate of the strategy with @aid (plain pre-copy if NULL) at the
+ * current parameters, and the verdict of its estimate in @verdict
+ */
+static QDict *estimate_strategy(QTestState *qts, const char *aid,
+                                const char **verdict)
+{
+    QDict *info = aid ?
+        qtest_qmp_assert_success_ref(qts,
+            "{'execute': 'query-migration-estimate', 'arguments': {"
+            " 'bandwidths': [1000000], 'downtime-limits': [300],"
+            " 'strategies': [{'aids': [%s]}]}}", aid) :
+        qtest_qmp_assert_success_ref(qts,
+            "{'execute': 'query-migration-estimate', 'arguments': {"
+            " 'bandwidths': [1000000], 'downtime-limits': [300],"
+            " 'strategies': [{'aids': []}]}}");
+    QList *results = qdict_get_qlist(info, "strategies");
+    QDict *res;
+
+    g_assert_cmpuint(qlist_size(results), ==, 1);
+    res = qobject_to(QDict, qlist_peek(results));
+    qobject_ref(res);
+    qobject_unref(info);
+    assert_range(qdict_get_qdict(res, "estimate"));
+    *verdict = qdict_get_str(qdict_get_qdict(res, "estimate"), "verdict");
+    return res;
+}
+
+/*
+ * Start the boot block in @src, measure its curve exactly for 1 s, and
+ * set max-bandwidth and downtime-limit
+ */
+static void aid_guest_start(CurveGuest *src, uint64_t bandwidth,
+                            uint64_t downtime_limit)
+{
+    curve_guest_start(src, "tcg", true);
+    curve_guest_wait_running(src);
+    qobject_unref(curve_measure(src->qts, 1000, "dirty-bitmap"));
+    set_parameters(src->qts, bandwidth, downtime_limit);
+}
+
+/*
+ * At 40 MB/s and 100 ms, the boot block's hot set never fits the
+ * threshold.  Auto-converge, up to a max-cpu-throttle of 60%, does not
+ * help it: its loop, one byte a page, rewrites the hot set faster than
+ * it can be sent in the 40% of the time left to it.  The estimate says
+ * neither converges, with the throttle up to its top; the migration,
+ * throttled there, goes on for two more syncs, until the limit is
+ * raised.
+ */
+static void test_aid_auto_converge(void)
+{
+    const uint64_t bandwidth = MB_PER_S(40);
+    CurveGuest src, dst;
+    const char *verdict;
+    uint64_t syncs;
+    QDict *res, *info;
+
+    aid_guest_start(&src, bandwidth, 100);
+    qtest_qmp_assert_success(src.qts, "{'execute': 'migrate-set-parameters',"
+                             " 'arguments': {'cpu-throttle-initial': 20,"
+                             " 'cpu-throttle-increment': 20,"
+                             " 'max-cpu-throttle': 60}}");
+
+    res = estimate_strategy(src.qts, NULL, &verdict);
+    g_assert_cmpstr(verdict, ==, "does-not-converge");
+    qobject_unref(res);
+    res = estimate_strategy(src.qts, "auto-converge", &verdict);
+    g_assert_cmpstr(verdict, ==, "does-not-converge");
+    g_assert_cmpuint(curve_get_u64(res, "throttle-peak"), ==, 60);
+    qobject_unref(res);
+
+    g_assert_true(set_capability(src.qts, "auto-converge"));
+    live_migrate(&src, &dst, NULL);
+    info = wait_migration(src.qts, 0, 60);
+    syncs = curve_get_u64(qdict_get_qdict(info, "ram"), "dirty-sync-count");
+    qobject_unref(info);
+    qobject_unref(wait_migration(src.qts, syncs + 2, 60));
+    set_parameters(src.qts, bandwidth, 5000);
+    live_migrate_finish(&src, &dst);
+}
+
+/*
+ * The same cell with post-copy after the first pass, as virsh migrate
+ * --postcopy-after-precopy does it: the estimate says it completes,
+ * with pages left for the destination to fault in, and it does, with
+ * pages sent after the switch
+ */
+static void test_aid_postcopy(void)
+{
+    CurveGuest src, dst;
+    const char *verdict;
+    uint64_t pages, sent;
+    QDict *res, *info;
+
+    aid_guest_start(&src, MB_PER_S(50), 100);
+    res = estimate_strategy(src.qts, "postcopy", &verdict);
+    g_assert_cmpstr(verdict, ==, "converges");
+    pages = curve_get_u64(res, "postcopy-pages");
+    g_assert_cmpuint(pages, >, 0);
+    g_assert_cmpuint(curve_get_u64(res, "postcopy-switch"), >, 0);
+    qobject_unref(res);
+
+    if (!live_migrate(&src, &dst, "postcopy-ram")) {
+        g_test_skip("post-copy needs userfaultfd");
+        curve_guest_stop(&src);
+        return;
+    }
+    qobject_unref(wait_migration(src.qts, 2, 0));
+    qtest_qmp_assert_success(src.qts,
+                             "{'execute': 'migrate-start-postcopy'}");
+    info = curve_wait_migration_done(src.qts);
+    sent = curve_get_u64(qdict_get_qdict(info, "ram"), "postcopy-bytes") /
+           (PAGE_SIZE + 8);
+    qobject_unref(info);
+    g_assert_cmpuint(sent, >, pages / 2);
+    g_assert_cmpuint(sent, <, pages * 2);
+    live_migrate_finish(&src, &dst);
+}
+
+/*
+ * Multifd's two channels at 1 Gbit/s and 1 s: the hot set fits, and
+ * the estimate says so, as for one channel
+ */
+static void test_aid_multifd(void)
+{
+    CurveGuest src, dst;
+    const char *verdict;
+    QDict *res;
+
+    aid_guest_start(&src, GBIT_PER_S(1), 1000);
+    res = estimate_strategy(src.qts, "multifd", &verdict);
+    g_assert_cmpstr(verdict, ==, "converges");
+    qobject_unref(res);
+
+    g_assert_true(live_migrate(&src, &dst, "multifd"));
     live_migrate_finish(&src, &dst);
 }
 
@@ -696,6 +870,10 @@ int main(int argc, char **argv)
     qtest_add_func("/migration-estimate/live", test_live);
     qtest_add_func("/migration-estimate/live-unmeasured",
                    test_live_unmeasured);
+    qtest_add_func("/migration-estimate/aid/auto-converge",
+                   test_aid_auto_converge);
+    qtest_add_func("/migration-estimate/aid/postcopy", test_aid_postcopy);
+    qtest_add_func("/migration-estimate/aid/multifd", test_aid_multifd);
 
     return g_test_run();
 }

@@ -427,6 +427,58 @@ static void test_bounds_exact(void)
     g_assert_cmpmem(&high, sizeof(high), &c, sizeof(c));
 }
 
+/*
+ * A guest that idled while measured may pace itself: the high end of its
+ * range is one that a CPU throttle hardly slows; one that kept its vCPUs
+ * busy, or of which nothing is known, has no such range
+ */
+static void test_bounds_paced(void)
+{
+    static const uint64_t hits[] = { 10, 20, 40 };
+    static const double busy[] = { 0, 0.95, 1 };
+    DirtyCurve c, low, high;
+    size_t i;
+
+    sampled_curve(&c, 1 << 18, 1 << 18, hits, ARRAY_SIZE(hits), 1000);
+    c.exact = true;
+    c.vcpu_busy = 0.2;
+    dirty_curve_bounds(&c, &low, &high);
+    g_assert_cmpfloat(low.vcpu_busy, ==, 0.2);
+    g_assert_cmpfloat(high.vcpu_busy, ==, DIRTY_CURVE_PACED_BUSY);
+    high.vcpu_busy = c.vcpu_busy;
+    g_assert_cmpmem(&high, sizeof(high), &c, sizeof(c));
+    for (i = 0; i < ARRAY_SIZE(busy); i++) {
+        c.vcpu_busy = busy[i];
+        dirty_curve_bounds(&c, &low, &high);
+        g_assert_cmpmem(&high, sizeof(high), &c, sizeof(c));
+    }
+}
+
+/*
+ * A curve that covered its working set before its second reading, at a
+ * pace it does not tell, may keep it under a CPU throttle whatever its
+ * vCPUs did; one still going at half its first pace or more may not
+ */
+static void test_bounds_bent(void)
+{
+    static const uint64_t bent[] = { 40, 59, 60 };
+    static const uint64_t straight[] = { 40, 60, 70 };
+    DirtyCurve c, low, high;
+
+    sampled_curve(&c, 1 << 18, 1 << 18, bent, ARRAY_SIZE(bent), 1000);
+    c.exact = true;
+    c.vcpu_busy = 1;
+    dirty_curve_bounds(&c, &low, &high);
+    g_assert_cmpmem(&low, sizeof(low), &c, sizeof(c));
+    g_assert_cmpfloat(high.vcpu_busy, ==, DIRTY_CURVE_PACED_BUSY);
+
+    sampled_curve(&c, 1 << 18, 1 << 18, straight, ARRAY_SIZE(straight), 1000);
+    c.exact = true;
+    c.vcpu_busy = 1;
+    dirty_curve_bounds(&c, &low, &high);
+    g_assert_cmpmem(&high, sizeof(high), &c, sizeof(c));
+}
+
 static void test_bounds_contain(void)
 {
     g_autoptr(GRand) rand = g_rand_new_with_seed(7);
@@ -593,6 +645,8 @@ int main(int argc, char **argv)
     g_test_add_func("/dirty-curve/sample/scale", test_scale);
     g_test_add_func("/dirty-curve/bounds/exact", test_bounds_exact);
     g_test_add_func("/dirty-curve/bounds/contain", test_bounds_contain);
+    g_test_add_func("/dirty-curve/bounds/paced", test_bounds_paced);
+    g_test_add_func("/dirty-curve/bounds/bent", test_bounds_bent);
     g_test_add_func("/dirty-curve/bounds/widen", test_bounds_widen);
     g_test_add_func("/dirty-curve/bounds/no-hits", test_bounds_no_hits);
     g_test_add_func("/dirty-curve/bounds/coverage", test_bounds_coverage);
