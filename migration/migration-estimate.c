@@ -13,6 +13,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/units.h"
 #include "qapi/error.h"
 #include "qapi/qapi-visit-migration-estimate.h"
 #include "qapi/clone-visitor.h"
@@ -798,15 +799,17 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
     return info;
 }
 
-/* "850ms", "12s", "1m55s", "1h02m" */
+/* "850ms", "1.4s", "1m55s", "1h02m" */
 static char *format_duration(uint64_t ms)
 {
-    uint64_t s = (ms + 500) / 1000;
+    uint64_t tenths = ms / 100 + (ms % 100 >= 50);
+    uint64_t s = ms / 1000 + (ms % 1000 >= 500);
 
     if (ms < 1000) {
         return g_strdup_printf("%" PRIu64 "ms", ms);
-    } else if (s < 60) {
-        return g_strdup_printf("%" PRIu64 "s", s);
+    } else if (tenths < 600) {
+        return g_strdup_printf("%" PRIu64 ".%" PRIu64 "s", tenths / 10,
+                               tenths % 10);
     } else if (s < 3600) {
         return g_strdup_printf("%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
     }
@@ -814,7 +817,11 @@ static char *format_duration(uint64_t ms)
                            s / 60 % 60);
 }
 
-/* Bytes per second as bits per second: "100 Mbit/s", "2.5 Gbit/s" */
+/*
+ * A rate limit as the operator set it: a whole number of MiB/s, as
+ * migrate_set_speed and libvirt's migrate-setspeed take it, in MiB/s;
+ * else in bits per second: "128 MiB/s", "100 Mbit/s", "2.5 Gbit/s"
+ */
 static char *format_bandwidth(uint64_t bytes_per_s)
 {
     static const char *const units[] = { "bit/s", "kbit/s", "Mbit/s",
@@ -822,6 +829,9 @@ static char *format_bandwidth(uint64_t bytes_per_s)
     double v = bytes_per_s * 8.0;
     size_t u = 0;
 
+    if (bytes_per_s && !(bytes_per_s % MiB)) {
+        return g_strdup_printf("%" PRIu64 " MiB/s", bytes_per_s / MiB);
+    }
     while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
         v /= 1000;
         u++;
@@ -854,8 +864,9 @@ static void hmp_print_curve(Monitor *mon)
 }
 
 /*
- * "21s", "21s (17-26s)" for a range, "? (17s-)" for a migration that
- * converges in part of the range only, "-" for one that never does
+ * "21.3s", "21.3s (17.0-26.1s)" for a range, "? (17.0s-)" for a
+ * migration that converges in part of the range only, "-" for one that
+ * never does
  */
 static char *format_estimate(const MigrationEstimate *cell)
 {
@@ -876,13 +887,22 @@ static char *format_estimate(const MigrationEstimate *cell)
     if (!strcmp(min, max)) {
         return g_steal_pointer(&mid);
     }
-    /* "17s-26s" as "17-26s", but "1m55s-2m10s" whole */
-    digits = strspn(min, "0123456789");
+    /* "17.0s-26.1s" as "17.0-26.1s", but "1m55s-2m10s" whole */
+    digits = strspn(min, "0123456789.");
     if ((!strcmp(min + digits, "s") || !strcmp(min + digits, "ms")) &&
-        !strcmp(min + digits, max + strspn(max, "0123456789"))) {
+        !strcmp(min + digits, max + strspn(max, "0123456789."))) {
         min[digits] = '\0';
     }
     return g_strdup_printf("%s (%s-%s)", mid, min, max);
+}
+
+/* A downtime-limit as a column of the table: "300ms", "1s" */
+static char *format_downtime_limit(uint64_t ms)
+{
+    if (ms && !(ms % 1000)) {
+        return g_strdup_printf("%" PRIu64 "s", ms / 1000);
+    }
+    return g_strdup_printf("%" PRIu64 "ms", ms);
 }
 
 /* Milliseconds as a downtime-limit: "300ms" */
@@ -1126,7 +1146,7 @@ void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
     /* the header, then the rows, each a string per column */
     for (cell = info->bandwidths->value->estimates; cell; cell = cell->next) {
         g_ptr_array_add(text, cell->value->has_downtime_limit ?
-                        format_duration(cell->value->downtime_limit) :
+                        format_downtime_limit(cell->value->downtime_limit) :
                         g_strdup("unlimited"));
         columns++;
     }
@@ -1158,7 +1178,8 @@ void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
 
     monitor_printf(mon, "Lowest bandwidth that converges:\n");
     for (min = info->min_bandwidth; min; min = min->next) {
-        g_autofree char *limit = format_duration(min->value->downtime_limit);
+        g_autofree char *limit =
+            format_downtime_limit(min->value->downtime_limit);
         g_autofree char *bandwidth = format_min_bandwidth(min->value);
 
         monitor_printf(mon, "  %-9s %s\n", limit, bandwidth);

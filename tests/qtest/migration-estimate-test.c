@@ -254,6 +254,9 @@ static void test_default_grid(void)
     g_assert_nonnull(strstr(out, "unlimited\r\n"));
     g_assert_nonnull(strstr(out, "100 Mbit/s"));
     g_assert_nonnull(strstr(out, "40 Gbit/s"));
+    /* max-bandwidth as set, 128 MiB/s by default; seconds to a tenth */
+    g_assert_nonnull(strstr(out, "\r\n128 MiB/s "));
+    g_assert_true(g_regex_match_simple(" [0-9]+\\.[0-9]s ", out, 0, 0));
     g_assert_nonnull(strstr(out, "pages sampled: ranges cover the 95%"));
     g_assert_nonnull(strstr(out, "Lowest bandwidth that converges:\r\n"
                                  "  125ms     "));
