@@ -261,20 +261,6 @@ static uint64_t estimate_current_bandwidth(uint64_t link)
     return bandwidth;
 }
 
-/*
- * Whether the ends of @w are the curve as measured, but for how much a
- * throttle slows the guest, which the grid does not throttle
- */
-static bool estimate_curve_exact(const PrecopyWorkloadRange *w)
-{
-    PrecopyWorkload low = w->low;
-    PrecopyWorkload high = w->high;
-
-    low.vcpu_busy = high.vcpu_busy = w->measured.vcpu_busy;
-    return precopy_workload_equal(&low, &w->measured) &&
-           precopy_workload_equal(&high, &w->measured);
-}
-
 /* Milliseconds from @since to @until, 0 if @until comes first */
 static uint64_t ms_left(uint64_t until, uint64_t since)
 {
@@ -750,7 +736,10 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
 
     info = g_new0(MigrationEstimateInfo, 1);
     info->deadline = deadline;
-    info->exact = curves[0].exact && estimate_curve_exact(&w);
+    /* how much a throttle slows the guest, the grid does not ask */
+    info->exact = curves[0].exact &&
+                  precopy_workload_same_curve(&w.low, &w.measured) &&
+                  precopy_workload_same_curve(&w.high, &w.measured);
     if (p.link_bandwidth || p.switchover_bandwidth) {
         info->has_link_bandwidth = true;
         info->link_bandwidth = p.link_bandwidth ?: p.switchover_bandwidth;

@@ -1259,25 +1259,38 @@ uint64_t precopy_min_downtime_limit(const PrecopyWorkload *w,
     return precopy_lowest(w, p, PRECOPY_SEARCH_DOWNTIME_LIMIT, lo, hi);
 }
 
-bool precopy_workload_equal(const PrecopyWorkload *a,
-                            const PrecopyWorkload *b)
+bool precopy_workload_same_curve(const PrecopyWorkload *a,
+                                 const PrecopyWorkload *b)
 {
     return a->nr_readings == b->nr_readings &&
            a->total_pages == b->total_pages &&
            a->zero_pages == b->zero_pages &&
            a->page_size == b->page_size &&
-           a->vcpu_busy == b->vcpu_busy &&
            !memcmp(a->readings, b->readings,
                    a->nr_readings * sizeof(a->readings[0]));
 }
 
-/* The ends of the range, and the curve as measured, if not all the same */
+bool precopy_workload_equal(const PrecopyWorkload *a,
+                            const PrecopyWorkload *b)
+{
+    return precopy_workload_same_curve(a, b) && a->vcpu_busy == b->vcpu_busy;
+}
+
+/*
+ * The ends of the range, and the curve as measured, if not all the same
+ * guest to a migration with @p: how busy its vCPUs were matters only
+ * under a throttle
+ */
 static size_t range_workloads(const PrecopyWorkloadRange *w,
+                              const PrecopyParams *p,
                               const PrecopyWorkload **each)
 {
+    bool (*same)(const PrecopyWorkload *, const PrecopyWorkload *) =
+        p->throttle.kind == PRECOPY_THROTTLE_NONE ?
+        precopy_workload_same_curve : precopy_workload_equal;
+
     each[0] = &w->measured;
-    if (precopy_workload_equal(&w->low, &w->measured) &&
-        precopy_workload_equal(&w->high, &w->measured)) {
+    if (same(&w->low, &w->measured) && same(&w->high, &w->measured)) {
         return 1;
     }
     each[1] = &w->low;
@@ -1303,7 +1316,7 @@ void precopy_estimate_range(const PrecopyWorkloadRange *w,
                             const PrecopyParams *p, PrecopyEstimateRange *r)
 {
     const PrecopyWorkload *each[3];
-    size_t n = range_workloads(w, each);
+    size_t n = range_workloads(w, p, each);
     size_t converging = 0;
     size_t i;
 
@@ -1345,7 +1358,7 @@ void precopy_lowest_range(const PrecopyWorkloadRange *w,
                           uint64_t lo, uint64_t hi, PrecopyLowest *r)
 {
     const PrecopyWorkload *each[3];
-    size_t n = range_workloads(w, each);
+    size_t n = range_workloads(w, p, each);
     bool everywhere = true;
     size_t i;
 

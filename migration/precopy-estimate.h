@@ -286,10 +286,24 @@ void precopy_workload_from_curve(PrecopyWorkload *w, const DirtyCurve *c);
  * @a: a workload
  * @b: another
  *
- * Returns: true if @a and @b have the same curve and pages
+ * Returns: true if @a and @b have the same curve and pages, and their
+ * vCPUs were as busy
  */
 bool precopy_workload_equal(const PrecopyWorkload *a,
                             const PrecopyWorkload *b);
+
+/**
+ * precopy_workload_same_curve: Whether two workloads dirty the same
+ * pages, however busy their vCPUs were: the same guest to a migration
+ * that does not throttle it
+ *
+ * @a: a workload
+ * @b: another
+ *
+ * Returns: true if @a and @b have the same curve and pages
+ */
+bool precopy_workload_same_curve(const PrecopyWorkload *a,
+                                 const PrecopyWorkload *b);
 
 /**
  * precopy_workload_check: Whether a workload can be estimated from

@@ -241,6 +241,16 @@ static void test_auto_converge_paced(void)
     g_assert_cmpint(r.verdict, ==, PRECOPY_UNCERTAIN);
     g_assert_true(r.measured.converges);
     g_assert_cmpuint(r.measured.throttle_peak, ==, 99);
+
+    /* to a migration that does not throttle it, the range is one guest */
+    g_assert_false(precopy_workload_equal(&w.high, &w.measured));
+    g_assert_true(precopy_workload_same_curve(&w.high, &w.measured));
+    p.throttle = (PrecopyThrottle) { .kind = PRECOPY_THROTTLE_NONE };
+    p.downtime_limit_ms = PRECOPY_DOWNTIME_UNLIMITED;
+    precopy_estimate_range(&w, &p, &r);
+    g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
+    g_assert_cmpuint(r.min.total_time_ms, ==, r.measured.total_time_ms);
+    g_assert_cmpuint(r.max.total_time_ms, ==, r.measured.total_time_ms);
 }
 
 /*
