@@ -15,6 +15,8 @@ tests=(
     "tap:$here/tests/test-harness.sh"
     "tap:$here/export-check.sh $repo $source $tree $build/export"
     "tap:$here/../fuzz/fuzz.sh $tree $obj ${FUZZ_SECONDS:-60}"
+    # Debian's python3, which has python3-matplotlib
+    "tap:/usr/bin/python3 $here/../tool/test-tool.py $tree $obj"
 )
 while read -r name _target extra; do
     tests+=("meson:$name${extra:+::$extra}")

@@ -18,9 +18,11 @@ PACKAGES=(
     perl
     # the fuzz target over the pre-copy model: libFuzzer, ASan, UBSan
     clang-14 libclang-rt-14-dev
+    # scripts/migration-estimate.py plot, which harness/tool tests
+    python3-matplotlib
 )
 # The accuracy benchmark's too (deps.sh --bench): its initrd and its plots.
-BENCH_PACKAGES=(cpio python3-matplotlib
+BENCH_PACKAGES=(cpio
     # the real-application workload (app-initrd.sh): Redis and its load generator
     busybox-static redis-server redis-tools)
 # Only bookworm-backports has these new enough.
