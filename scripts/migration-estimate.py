@@ -37,6 +37,10 @@ CONFIDENCE_Z = 1.96
 BAR_WIDTH = 30
 
 
+class CommandError(Exception):
+    """A QMP command failed"""
+
+
 class Monitor:
     """QMP over a socket, or through libvirt's qemu-monitor-command"""
 
@@ -58,7 +62,7 @@ class Monitor:
                                  capture_output=True, text=True).stdout
             rsp = json.loads(out)
         if 'error' in rsp:
-            sys.exit(f'{name}: {rsp["error"]["desc"]}')
+            raise CommandError(f'{name}: {rsp["error"]["desc"]}')
         return rsp['return']
 
     def hmp(self, line):
@@ -191,9 +195,11 @@ def watch(mon, args):
             status = info.get('status', 'none')
             if status in ('completed', 'failed', 'cancelled'):
                 break
-            est = mon.cmd('query-migration-estimate', **{
-                'complete-within': args.complete_within * 1000})
-            run = est.get('migration')
+            run = None
+            if status in ('setup', 'active'):
+                est = mon.cmd('query-migration-estimate', **{
+                    'complete-within': args.complete_within * 1000})
+                run = est.get('migration')
             if not run:
                 # none yet, or past the switchover
                 show('waiting for a migration' if status == 'none' else
@@ -370,6 +376,8 @@ def main():
             return watch(mon, args)
         else:
             plot(mon, args)
+    except CommandError as e:
+        sys.exit(str(e))
     finally:
         if mon:
             mon.close()
