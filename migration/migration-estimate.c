@@ -274,33 +274,32 @@ static const MigrationEstimateVerdict estimate_verdicts[] = {
 };
 
 /*
- * The estimate at @downtime_limit_ms, with its times counted from
+ * The estimate @r at @downtime_limit_ms, with its times counted from
  * @setup_ms before the model's: the start of the migration under way
  */
-static MigrationEstimate *estimate_cell_of(const PrecopyEstimateRange *range,
+static MigrationEstimate *estimate_cell_of(const PrecopyEstimateRange *r,
                                            uint64_t downtime_limit_ms,
                                            uint64_t setup_ms)
 {
     MigrationEstimate *cell = g_new0(MigrationEstimate, 1);
-    const PrecopyEstimateRange r = *range;
-    const PrecopyEstimate *e = &r.measured;
+    const PrecopyEstimate *e = &r->measured;
 
     cell->has_downtime_limit =
         downtime_limit_ms != PRECOPY_DOWNTIME_UNLIMITED;
     cell->downtime_limit = cell->has_downtime_limit ? downtime_limit_ms : 0;
-    cell->verdict = estimate_verdicts[r.verdict];
-    cell->has_min_total_time = r.verdict != PRECOPY_DOES_NOT_CONVERGE;
-    cell->min_total_time = r.min.total_time_ms + setup_ms;
+    cell->verdict = estimate_verdicts[r->verdict];
+    cell->has_min_total_time = r->verdict != PRECOPY_DOES_NOT_CONVERGE;
+    cell->min_total_time = r->min.total_time_ms + setup_ms;
     cell->has_min_downtime = cell->has_min_total_time;
-    cell->min_downtime = r.min.downtime_ms;
+    cell->min_downtime = r->min.downtime_ms;
     cell->has_min_dirty_sync_count = cell->has_min_total_time;
-    cell->min_dirty_sync_count = r.min.dirty_syncs;
-    cell->has_max_total_time = r.verdict == PRECOPY_CONVERGES;
-    cell->max_total_time = r.max.total_time_ms + setup_ms;
+    cell->min_dirty_sync_count = r->min.dirty_syncs;
+    cell->has_max_total_time = r->verdict == PRECOPY_CONVERGES;
+    cell->max_total_time = r->max.total_time_ms + setup_ms;
     cell->has_max_downtime = cell->has_max_total_time;
-    cell->max_downtime = r.max.downtime_ms;
+    cell->max_downtime = r->max.downtime_ms;
     cell->has_max_dirty_sync_count = cell->has_max_total_time;
-    cell->max_dirty_sync_count = r.max.dirty_syncs;
+    cell->max_dirty_sync_count = r->max.dirty_syncs;
     if (e->converges) {
         cell->has_total_time = true;
         cell->total_time = e->total_time_ms + setup_ms;
@@ -314,6 +313,7 @@ static MigrationEstimate *estimate_cell_of(const PrecopyEstimateRange *range,
     return cell;
 }
 
+/* The estimate of @w with @p at @downtime_limit_ms */
 static MigrationEstimate *estimate_cell(const PrecopyWorkloadRange *w,
                                         PrecopyParams *p,
                                         uint64_t downtime_limit_ms,
@@ -476,25 +476,34 @@ static MigrationEstimateAdvice *estimate_advice(const PrecopyWorkloadRange *w,
                                                 uint64_t complete_within,
                                                 uint64_t setup_ms)
 {
+    /* the ladder, least intrusive first */
+    static const struct {
+        bool auto_converge;
+        bool postcopy;
+    } ladder[] = {
+        { false, false }, { true, false }, { false, true },
+    };
     MigrationEstimateAdvice *advice = g_new0(MigrationEstimateAdvice, 1);
     bool running = base->progress;
     PrecopyParams p = *base;
-    int step;
+    size_t i;
 
     advice->complete_within = complete_within;
     p.deadline_ms = ms_left(complete_within, setup_ms);
-    for (step = 0; step < 3 && !advice->strategy; step++) {
+    for (i = 0; i < ARRAY_SIZE(ladder) && !advice->strategy; i++) {
         g_autoptr(MigrationEstimateStrategy) s = NULL;
         g_autoptr(MigrationEstimateStrategyResult) res = NULL;
+        bool auto_converge = ladder[i].auto_converge;
 
-        if (running && step == 1) {
-            continue;
+        if (running) {
+            /* auto-converge is as it was set; post-copy needs its own */
+            if (auto_converge ||
+                (ladder[i].postcopy && !migrate_postcopy_ram())) {
+                continue;
+            }
+            auto_converge = migrate_auto_converge();
         }
-        if (running && step == 2 && !migrate_postcopy_ram()) {
-            break;
-        }
-        s = strategy_new(step == 2,
-                         running ? migrate_auto_converge() : step == 1);
+        s = strategy_new(ladder[i].postcopy, auto_converge);
         res = estimate_strategy(w, &p, s, setup_ms);
         if (res->estimate->verdict == MIGRATION_ESTIMATE_VERDICT_CONVERGES) {
             advice->strategy = g_steal_pointer(&res);
@@ -1077,8 +1086,31 @@ static void hmp_print_strategies(Monitor *mon,
     }
 }
 
+/* Pre-copy, then with each aid that runs without KVM's dirty ring */
+static MigrationEstimateStrategyList *hmp_strategies(void)
+{
+    static const MigrationEstimateAid aids[] = {
+        MIGRATION_ESTIMATE_AID_AUTO_CONVERGE,
+        MIGRATION_ESTIMATE_AID_POSTCOPY,
+        MIGRATION_ESTIMATE_AID_MULTIFD,
+    };
+    MigrationEstimateStrategyList *strategies = NULL;
+    MigrationEstimateStrategyList **tail = &strategies;
+    size_t i;
+
+    QAPI_LIST_APPEND(tail, g_new0(MigrationEstimateStrategy, 1));
+    for (i = 0; i < ARRAY_SIZE(aids); i++) {
+        MigrationEstimateStrategy *s = g_new0(MigrationEstimateStrategy, 1);
+
+        QAPI_LIST_PREPEND(s->aids, aids[i]);
+        QAPI_LIST_APPEND(tail, s);
+    }
+    return strategies;
+}
+
 void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
 {
+    g_autoptr(MigrationEstimateStrategyList) strategies = hmp_strategies();
     g_autoptr(MigrationEstimateInfo) info = NULL;
     g_autoptr(GPtrArray) text = g_ptr_array_new_with_free_func(g_free);
     MigrationEstimateBandwidthList *row;
@@ -1089,23 +1121,6 @@ void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
     Error *err = NULL;
     size_t columns = 0, i, j;
 
-    g_autoptr(MigrationEstimateStrategyList) strategies = NULL;
-    int step;
-
-    /* pre-copy, then with each aid that runs under TCG */
-    for (step = 3; step >= 0; step--) {
-        MigrationEstimateStrategy *s = g_new0(MigrationEstimateStrategy, 1);
-        static const MigrationEstimateAid aids[] = {
-            MIGRATION_ESTIMATE_AID_AUTO_CONVERGE,
-            MIGRATION_ESTIMATE_AID_POSTCOPY,
-            MIGRATION_ESTIMATE_AID_MULTIFD,
-        };
-
-        if (step) {
-            QAPI_LIST_PREPEND(s->aids, aids[step - 1]);
-        }
-        QAPI_LIST_PREPEND(strategies, s);
-    }
     info = qmp_query_migration_estimate(false, NULL, false, NULL, false, 0,
                                         false, 0, true, strategies, false, 0,
                                         &err);

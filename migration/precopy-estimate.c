@@ -399,6 +399,12 @@ typedef struct Wire {
     double zero;
 } Wire;
 
+/* On the main channel: a page after its header, a zero page as above */
+static Wire main_channel_wire(double page_size)
+{
+    return (Wire) { page_size + PAGE_HEADER_BYTES, ZERO_PAGE_BYTES };
+}
+
 /* Take up to @bytes (or, if @pages, up to that many pages) off @q in order */
 static double send_pages(const Wire *wire, Pending *q,
                          double bytes, double pages)
@@ -595,7 +601,7 @@ static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
         .w = w,
         .page = w->page_size,
         .p = p,
-        .wire = { w->page_size + PAGE_HEADER_BYTES, ZERO_PAGE_BYTES },
+        .wire = main_channel_wire(w->page_size),
         .deadline = p->deadline_ms,
         .q = {
             .first = w->total_pages - w->zero_pages,
@@ -1102,7 +1108,7 @@ static void sim_postcopy(PrecopySim *s)
 {
     PrecopyEstimate *e = s->e;
     double bandwidth = s->p->postcopy_bandwidth ?: s->link;
-    Wire wire = { s->page + PAGE_HEADER_BYTES, ZERO_PAGE_BYTES };
+    Wire wire = main_channel_wire(s->page);
     double rest, pages;
 
     /* the rest of the window under way */

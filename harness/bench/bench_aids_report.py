@@ -7,21 +7,16 @@ Writes REPORT-DIR/aids.md and REPORT-DIR/aids.png, and a copy of the
 results as REPORT-DIR/results-aids.jsonl.
 """
 
-import json
 import shutil
 import statistics
 import sys
 
+from bench import load
 from bench_live import quantile
 
 ORDER = ('pre-copy', 'auto-converge', 'postcopy')
 MODES = ('default', 'dirty-bitmap')
 INCREMENT = 10          # cpu-throttle-increment, as the benchmark runs it
-
-
-def load(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def predicted(run, mode):

@@ -26,6 +26,8 @@ from qemu_guest import Guest, disk_boot
 
 QEMU = os.path.join(OBJ, 'qemu-system-x86_64')
 TOOL = os.path.join(TREE, 'scripts', 'migration-estimate.py')
+# the tool finds qemu.qmp in the tree's python/
+TOOL_ENV = dict(os.environ, PYTHONPATH=os.path.join(TREE, 'python'))
 MB = 1000 * 1000
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 # how long any step may take on a slow host before the test gives up
@@ -56,9 +58,7 @@ def tool(*args, sock=None):
     cmd = [sys.executable, TOOL] + (['--qmp', sock] if sock else []) + \
         list(args)
     return subprocess.run(cmd, capture_output=True, text=True,
-                          timeout=GIVE_UP_S,
-                          env=dict(os.environ, PYTHONPATH=os.path.join(
-                              TREE, 'python')))
+                          timeout=GIVE_UP_S, env=TOOL_ENV)
 
 
 def is_png(path):
@@ -132,8 +132,7 @@ def run(work, disk, src):
                 [sys.executable, TOOL, '--qmp', src.tool_sock, 'watch',
                  '--interval', '0.1', '--log', log],
                 stdout=f, stderr=subprocess.STDOUT, text=True,
-                env=dict(os.environ,
-                         PYTHONPATH=os.path.join(TREE, 'python')))
+                env=TOOL_ENV)
         uri = f'unix:{work}/migration.sock'
         dst.cmd('migrate-incoming', uri=uri)
         src.cmd('migrate', uri=uri)

@@ -718,17 +718,19 @@ static void test_live_unmeasured(void)
 static QDict *estimate_strategy(QTestState *qts, const char *aid,
                                 const char **verdict)
 {
-    QDict *info = aid ?
-        qtest_qmp_assert_success_ref(qts,
-            "{'execute': 'query-migration-estimate', 'arguments': {"
-            " 'bandwidths': [1000000], 'downtime-limits': [300],"
-            " 'strategies': [{'aids': [%s]}]}}", aid) :
-        qtest_qmp_assert_success_ref(qts,
-            "{'execute': 'query-migration-estimate', 'arguments': {"
-            " 'bandwidths': [1000000], 'downtime-limits': [300],"
-            " 'strategies': [{'aids': []}]}}");
-    QList *results = qdict_get_qlist(info, "strategies");
-    QDict *res;
+    QList *aids = qlist_new();
+    QDict *info, *res;
+    QList *results;
+
+    if (aid) {
+        qlist_append_str(aids, aid);
+    }
+    /* %p takes the reference to @aids */
+    info = qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'query-migration-estimate', 'arguments': {"
+        " 'bandwidths': [1000000], 'downtime-limits': [300],"
+        " 'strategies': [{'aids': %p}]}}", QOBJECT(aids));
+    results = qdict_get_qlist(info, "strategies");
 
     g_assert_cmpuint(qlist_size(results), ==, 1);
     res = qobject_to(QDict, qlist_peek(results));
