@@ -19,7 +19,7 @@ SOURCE := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/dl/$(QEMU_ORIG))
 TARGETS := qemu-system-x86_64 \
 	$(shell awk '!/^[[:space:]]*(\#|$$)/ { print $$2 }' $(H)/tests.txt)
 
-.PHONY: all build deps fetch assemble configure check check-sanitize demo bench bench-aids bench-quick export refresh clean distclean
+.PHONY: all build deps fetch assemble configure check check-sanitize check-libvirt demo bench bench-aids bench-libvirt bench-quick export refresh clean distclean
 all: build
 
 deps:
@@ -46,6 +46,12 @@ check: build
 check-sanitize: assemble
 	@$(H)/sanitize.sh $(TREE) $(BUILD)/obj-san
 
+# The estimate through libvirt, end to end: installs libvirt, starts two
+# libvirt hosts on this machine, measures, estimates and migrates a Linux
+# guest with virsh.  About 2 minutes once installed; needs root.
+check-libvirt: build
+	@$(CURDIR)/harness/libvirt/check-libvirt.sh $(TREE) $(OBJ)
+
 demo: build
 	@$(BENCH)/demo.sh $(TREE) $(OBJ)
 
@@ -60,6 +66,11 @@ bench: build
 # minutes, the report goes into docs/accuracy/aids.md.
 bench-aids: build
 	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/aids $(CURDIR)/docs/accuracy --aids
+
+# The same guests migrated through libvirt, beside the direct path: about
+# 20 minutes, the report goes into docs/accuracy/libvirt.md.
+bench-libvirt: build
+	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/libvirt $(CURDIR)/docs/accuracy --libvirt
 
 # Its quick subset, under 10 minutes; the report stays in build/.
 bench-quick: build

@@ -77,6 +77,15 @@ bool dirty_sample_start(DirtySample *s, const void *host, uint64_t pages,
     return true;
 }
 
+void dirty_sample_hash(DirtySample *s)
+{
+    uint64_t i;
+
+    for (i = 0; i < s->count; i++) {
+        s->hash[i] = dirty_sample_page_hash(sample_page(s, i), s->page_size);
+    }
+}
+
 uint64_t dirty_sample_check(DirtySample *s, bool full)
 {
     uint64_t i;

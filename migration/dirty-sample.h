@@ -13,10 +13,15 @@
 
 /*
  * Sampling by page hashes.  Random pages of a region are hashed at the
- * start; a reading hashes them again.  A sampled page counts as dirtied
- * from the first reading at which its hash differs from the one at the
- * start, and stays counted: its contents may later return to what they
- * were, yet it was dirtied.
+ * start; a reading hashes them again, in the same order.  A sampled page
+ * counts as dirtied from the first reading at which its hash differs
+ * from the one at the start, and stays counted: its contents may later
+ * return to what they were, yet it was dirtied.  A reading sees each
+ * sample the time between the starts of the two passes after the start
+ * did only if the passes go at the same speed, and the first read of a
+ * page that QEMU has not touched yet can fault: a caller that times its
+ * readings hashes the samples again (dirty_sample_hash()), in a pass
+ * over pages already read once, and counts time from there.
  */
 typedef struct DirtySample {
     const uint8_t *host;        /* first byte of the region */
@@ -48,6 +53,13 @@ typedef struct DirtySample {
  */
 bool dirty_sample_start(DirtySample *s, const void *host, uint64_t pages,
                         size_t page_size, uint64_t count, GRand *rand);
+
+/**
+ * dirty_sample_hash: Hash the sampled pages again, as the start does
+ *
+ * @s: the sample, with no reading taken yet
+ */
+void dirty_sample_hash(DirtySample *s);
 
 /**
  * dirty_sample_check: Hash the sampled pages again

@@ -246,19 +246,11 @@ static size_t grid_default(const uint64_t *defaults, size_t nr_defaults,
     return n;
 }
 
-/*
- * The rate at which the current migration parameters send: max-bandwidth,
- * or, when that sets no limit, the link's speed @link; 0 if unknown
- */
-static uint64_t estimate_current_bandwidth(uint64_t link)
+/* Whether the max-bandwidth @bandwidth sets no rate limit */
+static bool bandwidth_unlimited(uint64_t bandwidth)
 {
-    uint64_t bandwidth = migrate_max_bandwidth();
-
-    if (bandwidth == RATE_LIMIT_DISABLED ||
-        bandwidth > ESTIMATE_MAX_BANDWIDTH) {
-        return link;
-    }
-    return bandwidth;
+    return bandwidth == RATE_LIMIT_DISABLED ||
+           bandwidth > ESTIMATE_MAX_BANDWIDTH;
 }
 
 /* Milliseconds from @since to @until, 0 if @until comes first */
@@ -428,7 +420,7 @@ static void strategy_params(const MigrationEstimateStrategy *s,
     p->postcopy_bandwidth = migrate_max_postcopy_bandwidth();
 }
 
-/* The estimate with the strategy @s, at @p->bandwidth */
+/* The estimate with the strategy @s, at @base's bandwidth and downtime-limit */
 static MigrationEstimateStrategyResult *estimate_strategy(
     const PrecopyWorkloadRange *w, const PrecopyParams *base,
     const MigrationEstimateStrategy *s, uint64_t setup_ms)
@@ -440,7 +432,6 @@ static MigrationEstimateStrategyResult *estimate_strategy(
     const PrecopyEstimate *e = &r.measured;
 
     strategy_params(s, &p);
-    p.downtime_limit_ms = migrate_downtime_limit();
     precopy_estimate_range(w, &p, &r);
     res->strategy = QAPI_CLONE(MigrationEstimateStrategy, s);
     res->estimate = estimate_cell_of(&r, p.downtime_limit_ms, setup_ms);
@@ -632,6 +623,8 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
     bool has_bandwidths, sizeList *bandwidths,
     bool has_downtime_limits, uint64List *downtime_limits,
     bool has_deadline, uint64_t deadline,
+    bool has_max_bandwidth, uint64_t max_bandwidth,
+    bool has_downtime_limit, uint64_t downtime_limit,
     bool has_link_bandwidth, uint64_t link_bandwidth,
     bool has_strategies, MigrationEstimateStrategyList *strategies,
     bool has_complete_within, uint64_t complete_within,
@@ -652,7 +645,7 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
     PrecopyProgress g;
     int64_t setup_ms = 0;
     bool running = estimate_progress(&g, syncs, &setup_ms);
-    uint64_t current;
+    uint64_t link, current;
     DirtyCurve curves[3];
     MigrationEstimateCurveSource source = MIGRATION_ESTIMATE_CURVE_SOURCE_NONE;
     size_t refit = 0;
@@ -666,6 +659,21 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
                deadline > ESTIMATE_MAX_DEADLINE_MS) {
         error_setg(errp, "'deadline' must be between %d and %d ms",
                    ESTIMATE_MIN_DEADLINE_MS, ESTIMATE_MAX_DEADLINE_MS);
+        return NULL;
+    }
+    if (running && (has_max_bandwidth || has_downtime_limit)) {
+        error_setg(errp, "'max-bandwidth' and 'downtime-limit' are for a "
+                   "migration to start, and one is under way");
+        return NULL;
+    }
+    if (!has_max_bandwidth) {
+        max_bandwidth = migrate_max_bandwidth();
+    }
+    if (!has_downtime_limit) {
+        downtime_limit = migrate_downtime_limit();
+    } else if (downtime_limit > ESTIMATE_MAX_DOWNTIME_LIMIT_MS) {
+        error_setg(errp, "'downtime-limit' must be at most %d ms",
+                   ESTIMATE_MAX_DOWNTIME_LIMIT_MS);
         return NULL;
     }
     if (has_link_bandwidth &&
@@ -702,25 +710,39 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
         .deadline_ms = ms_left(deadline, setup_ms),
         .progress = running ? &g : NULL,
     };
-    /* without a rate limit, a migration under way sends as fast as it has */
-    current = estimate_current_bandwidth(p.link_bandwidth ?:
-                                         p.switchover_bandwidth ?:
-                                         (running ?
-                                          estimate_progress_rate(&g) : 0));
+    /*
+     * The link's speed, 0 if unknown: without a rate limit, a migration
+     * under way sends as fast as it has
+     */
+    link = p.link_bandwidth ?: p.switchover_bandwidth ?:
+           (running ? estimate_progress_rate(&g) : 0);
+    current = bandwidth_unlimited(max_bandwidth) ? link : max_bandwidth;
 
+    /* in @bw, 0 is no rate limit */
     if (has_bandwidths) {
         for (; bandwidths && nr_bw < ARRAY_SIZE(bw);
              bandwidths = bandwidths->next) {
-            bw[nr_bw++] = bandwidths->value;
+            bw[nr_bw] = bandwidth_unlimited(bandwidths->value) ?
+                        0 : bandwidths->value;
+            if (!bw[nr_bw++] && !link) {
+                error_setg(errp, "'bandwidths' without rate limit need the "
+                           "link's speed: 'link-bandwidth' or the "
+                           "avail-switchover-bandwidth parameter");
+                return NULL;
+            }
         }
         if (!grid_check(bw, nr_bw, "bandwidths", ESTIMATE_MAX_BANDWIDTHS,
-                        1, ESTIMATE_MAX_BANDWIDTH, errp)) {
+                        0, ESTIMATE_MAX_BANDWIDTH, errp)) {
             return NULL;
         }
     } else {
         nr_bw = grid_default(estimate_bandwidths,
                              ARRAY_SIZE(estimate_bandwidths),
-                             current != 0, current, bw);
+                             !bandwidth_unlimited(max_bandwidth),
+                             max_bandwidth, bw);
+        if (bandwidth_unlimited(max_bandwidth) && link) {
+            bw[nr_bw++] = 0;
+        }
     }
     if (has_downtime_limits) {
         for (; downtime_limits && nr_dt < ARRAY_SIZE(dt);
@@ -735,7 +757,7 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
     } else {
         nr_dt = grid_default(estimate_downtime_limits_ms,
                              ARRAY_SIZE(estimate_downtime_limits_ms),
-                             true, migrate_downtime_limit(), dt);
+                             true, downtime_limit, dt);
     }
 
     if (!estimate_workloads(running ? &g : NULL, curves, &source, &refit, &w,
@@ -759,7 +781,8 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
         MigrationEstimateBandwidth *row = g_new0(MigrationEstimateBandwidth, 1);
         MigrationEstimateList **cells = &row->estimates;
 
-        row->bandwidth = p.bandwidth = bw[i];
+        row->bandwidth = p.bandwidth = bw[i] ?: link;
+        row->has_unlimited = row->unlimited = !bw[i];
         for (j = 0; j < nr_dt; j++) {
             QAPI_LIST_APPEND(cells, estimate_cell(&w, &p, dt[j], setup_ms));
         }
@@ -783,6 +806,7 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
 
     if (current && strategies) {
         p.bandwidth = current;
+        p.downtime_limit_ms = downtime_limit;
         info->has_strategies = true;
         results = &info->strategies;
         for (l = strategies; l; l = l->next) {
@@ -1007,7 +1031,8 @@ void hmp_info_migrate_estimate_line(Monitor *mon)
 
     info = qmp_query_migration_estimate(true, &bandwidth, true,
                                         &downtime_limit, false, 0, false, 0,
-                                        true, NULL, false, 0, NULL);
+                                        false, 0, false, 0, true, NULL,
+                                        false, 0, NULL);
     if (info && info->migration) {
         monitor_printf(mon, "Estimate: \t\t");
         hmp_print_running(mon, info->migration);
@@ -1122,8 +1147,8 @@ void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
     size_t columns = 0, i, j;
 
     info = qmp_query_migration_estimate(false, NULL, false, NULL, false, 0,
-                                        false, 0, true, strategies, false, 0,
-                                        &err);
+                                        false, 0, false, 0, false, 0,
+                                        true, strategies, false, 0, &err);
     if (hmp_handle_error(mon, err)) {
         return;
     }
@@ -1169,7 +1194,8 @@ void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
     for (i = 0; i < text->len; i++) {
         j = i % columns;
         if (i && !j) {
-            g_autofree char *bandwidth =
+            g_autofree char *bandwidth = row->value->unlimited ?
+                g_strdup("unlimited") :
                 format_bandwidth(row->value->bandwidth);
 
             monitor_printf(mon, "\n%-12s", bandwidth);

@@ -17,7 +17,13 @@ Usage: migration-estimate.py (--qmp SOCKET | --domain NAME) COMMAND ...
             bandwidth x downtime-limit, and a watched migration's
             estimated against actual time left
 
-With --domain, the commands go through `virsh qemu-monitor-command`.
+With --domain, the commands go through `virsh qemu-monitor-command`
+(with --connect, to that libvirt URI), and measure also estimates the
+migration libvirt will start: libvirt keeps QEMU's downtime-limit, but
+sends its own max-bandwidth as the migration starts, the speed of
+`virsh migrate-setspeed`, else none at all; without a rate limit, the
+estimate needs the link's speed (--link-bandwidth).  watch ends when the
+guest has left the host.
 """
 
 import argparse
@@ -32,6 +38,10 @@ sys.path.append(os.path.join(os.path.dirname(__file__), '..', 'python'))
 # pylint: disable=wrong-import-position
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
+# libvirt's max-bandwidth when nobody set one, in MiB/s: INT64_MAX bytes
+LIBVIRT_UNLIMITED_MIB = (2 ** 63 - 1) // (1024 * 1024)
+MIB = 1024 * 1024
+
 # The two-sided 95% normal quantile, as dirty-curve.h has it
 CONFIDENCE_Z = 1.96
 BAR_WIDTH = 30
@@ -41,11 +51,16 @@ class CommandError(Exception):
     """A QMP command failed"""
 
 
+class GuestGone(CommandError):
+    """libvirt no longer runs the guest here"""
+
+
 class Monitor:
     """QMP over a socket, or through libvirt's qemu-monitor-command"""
 
-    def __init__(self, qmp=None, domain=None):
+    def __init__(self, qmp=None, domain=None, connect=None):
         self.domain = domain
+        self.virsh_cmd = ['virsh'] + (['-c', connect] if connect else [])
         self.qmp = None
         if qmp:
             self.qmp = QEMUMonitorProtocol(qmp)
@@ -57,16 +72,27 @@ class Monitor:
             rsp = self.qmp.cmd_raw(name, args)
         else:
             req = json.dumps({'execute': name, 'arguments': args})
-            out = subprocess.run(['virsh', 'qemu-monitor-command',
-                                  self.domain, req], check=True,
-                                 capture_output=True, text=True).stdout
-            rsp = json.loads(out)
+            rsp = json.loads(self.virsh('qemu-monitor-command', req))
         if 'error' in rsp:
             raise CommandError(f'{name}: {rsp["error"]["desc"]}')
         return rsp['return']
 
     def hmp(self, line):
         return self.cmd('human-monitor-command', **{'command-line': line})
+
+    def virsh(self, command, *args):
+        """virsh @command on the domain; its output"""
+        out = subprocess.run([*self.virsh_cmd, command, self.domain, *args],
+                             capture_output=True, text=True, check=False)
+        if out.returncode:
+            err = out.stderr.strip()
+            # a migrated transient guest is gone; a persistent one is shut
+            if any(gone in err for gone in ('failed to get domain',
+                                            'Domain not found',
+                                            'domain is not running')):
+                raise GuestGone(err)
+            raise CommandError(err)
+        return out.stdout
 
     def close(self):
         if self.qmp:
@@ -128,9 +154,34 @@ def measure(mon, args):
     if info['status'] != 'measured':
         sys.exit(f'calc-dirty-rate ended {info["status"]}')
     print(mon.hmp('info migrate_estimate'), end='')
-    est = mon.cmd('query-migration-estimate',
-                  **{'complete-within': args.complete_within * 1000})
+    ask = {'complete-within': args.complete_within * 1000}
+    if args.link_bandwidth:
+        ask['link-bandwidth'] = args.link_bandwidth
+    if mon.domain:
+        speed = int(mon.virsh('migrate-getspeed'))
+        ask['max-bandwidth'] = speed * MIB
+        where = ('Without rate limit (libvirt\'s default)'
+                 if speed >= LIBVIRT_UNLIMITED_MIB else
+                 f'At {speed} MiB/s (virsh migrate-setspeed)')
+    est = mon.cmd('query-migration-estimate', **ask)
+    if mon.domain:
+        print(libvirt_line(where, est))
     print(advice_line(est))
+
+
+def libvirt_line(where, est):
+    """The estimate of the migration libvirt will start"""
+    if not est.get('strategies'):
+        return (f'{where}, as libvirt will migrate: the link\'s speed is '
+                'unknown, give --link-bandwidth')
+    cell = est['strategies'][0]['estimate']
+    line = (f'{where} and downtime-limit {cell["downtime-limit"]} ms, as '
+            f'libvirt will migrate: {cell["verdict"]}')
+    if 'total-time' in cell:
+        line += (f' in {seconds(cell["total-time"])}, downtime '
+                 f'{seconds(cell["downtime"])}, '
+                 f'{cell["dirty-sync-count"]} syncs')
+    return line
 
 
 def strategy_name(res):
@@ -189,17 +240,26 @@ def watch_line(run):
 def watch(mon, args):
     log = open(args.log, 'w', encoding='utf-8') if args.log else None
     warned = None
+    status = 'none'
+    info = {}
     try:
         while True:
-            info = mon.cmd('query-migrate')
-            status = info.get('status', 'none')
+            try:
+                info = mon.cmd('query-migrate')
+                status = info.get('status', 'none')
+                run = None
+                if status in ('setup', 'active'):
+                    est = mon.cmd('query-migration-estimate', **{
+                        'complete-within': args.complete_within * 1000})
+                    run = est.get('migration')
+            except GuestGone:
+                # libvirt stops the source once the destination runs
+                status, info = 'completed', {}
+                show('migration completed: the guest left this host',
+                     final=True)
+                break
             if status in ('completed', 'failed', 'cancelled'):
                 break
-            run = None
-            if status in ('setup', 'active'):
-                est = mon.cmd('query-migration-estimate', **{
-                    'complete-within': args.complete_within * 1000})
-                run = est.get('migration')
             if not run:
                 # none yet, or past the switchover
                 show('waiting for a migration' if status == 'none' else
@@ -216,10 +276,11 @@ def watch(mon, args):
                     log.write(json.dumps({'estimate': run}) + '\n')
             time.sleep(args.interval)
         total = info.get('total-time')
-        show(f'migration {status}'
-             + (f' in {seconds(total)}' if total else '')
-             + (f', downtime {info["downtime"]} ms'
-                if 'downtime' in info else ''), final=True)
+        if info:
+            show(f'migration {status}'
+                 + (f' in {seconds(total)}' if total else '')
+                 + (f', downtime {info["downtime"]} ms'
+                    if 'downtime' in info else ''), final=True)
         if log:
             log.write(json.dumps({'final': info}) + '\n')
     finally:
@@ -348,12 +409,16 @@ def main():
     where = ap.add_mutually_exclusive_group()
     where.add_argument('--qmp', help='the QMP socket of the source QEMU')
     where.add_argument('--domain', help='a libvirt domain, through virsh')
+    ap.add_argument('--connect', help='with --domain: the libvirt URI')
     sub = ap.add_subparsers(dest='command', required=True)
     m = sub.add_parser('measure', help='measure, then print the estimate')
     m.add_argument('--calc-time', type=int, default=10,
                    help='seconds to measure (default 10)')
     m.add_argument('--mode', choices=('page-sampling', 'dirty-bitmap'))
     m.add_argument('--sample-pages', type=int)
+    m.add_argument('--link-bandwidth', type=int,
+                   help='the link\'s speed in bytes/s, for a migration '
+                   'without rate limit')
     w = sub.add_parser('watch', help='follow a migration')
     w.add_argument('--log', help='record every live estimate to this file')
     for p in (m, w):
@@ -368,7 +433,8 @@ def main():
 
     if args.command != 'plot' and not (args.qmp or args.domain):
         ap.error(f'{args.command} needs --qmp or --domain')
-    mon = Monitor(args.qmp, args.domain) if args.qmp or args.domain else None
+    mon = Monitor(args.qmp, args.domain, args.connect) \
+        if args.qmp or args.domain else None
     try:
         if args.command == 'measure':
             measure(mon, args)

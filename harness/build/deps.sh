@@ -1,6 +1,7 @@
 #!/bin/bash
 # Install, from apt only, whatever the build and the tests (with --bench:
-# and the accuracy benchmark) need and the machine lacks.  Works as root, or through sudo.
+# and the accuracy benchmarks; with --libvirt: and libvirt) need and the
+# machine lacks.  Works as root, or through sudo.
 
 set -euo pipefail
 
@@ -25,6 +26,10 @@ PACKAGES=(
 BENCH_PACKAGES=(cpio
     # the real-application workload (app-initrd.sh): Redis and its load generator
     busybox-static redis-server redis-tools)
+# make check-libvirt's and make bench-libvirt's too (deps.sh --libvirt):
+# libvirt, whose daemons harness/libvirt starts by hand
+LIBVIRT_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu
+    libvirt-clients)
 # Only bookworm-backports has these new enough.
 BACKPORTS=(meson python3-pycotap)
 
@@ -50,7 +55,13 @@ meson_ok() {
         dpkg --compare-versions "$(meson --version)" ge 1.5
 }
 
-[ "${1:-}" != --bench ] || PACKAGES+=("${BENCH_PACKAGES[@]}")
+for a in "$@"; do
+    case $a in
+        --bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+        --libvirt) PACKAGES+=("${LIBVIRT_PACKAGES[@]}") ;;
+        *) echo "deps: unknown option $a" >&2; exit 1 ;;
+    esac
+done
 mapfile -t need < <(missing "${PACKAGES[@]}")
 mapfile -t need_bpo < <(missing "${BACKPORTS[@]}")
 meson_ok || need_bpo=("${BACKPORTS[@]}")

@@ -74,7 +74,8 @@ static void assert_range(QDict *cell)
 }
 
 /* The bandwidths of the rows of query-migration-estimate's default grid */
-static GArray *default_bandwidths(QTestState *qts, const char *args)
+static GArray *default_bandwidths(QTestState *qts, const char *args,
+                                  bool *unlimited)
 {
     QObject *arguments = qobject_from_json(args, &error_abort);
     QDict *info = qtest_qmp_assert_success_ref(qts,
@@ -83,10 +84,15 @@ static GArray *default_bandwidths(QTestState *qts, const char *args)
     GArray *bandwidths = g_array_new(false, false, sizeof(uint64_t));
     QListEntry *e;
 
+    /* a row without rate limit can only come last */
+    *unlimited = false;
     QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "bandwidths"), e) {
-        uint64_t bw = curve_get_u64(qobject_to(QDict, qlist_entry_obj(e)),
-                                    "bandwidth");
+        QDict *row = qobject_to(QDict, qlist_entry_obj(e));
+        uint64_t bw = curve_get_u64(row, "bandwidth");
 
+        g_assert_false(*unlimited);
+        *unlimited = qdict_haskey(row, "unlimited");
+        g_assert(!*unlimited || qdict_get_bool(row, "unlimited"));
         g_array_append_val(bandwidths, bw);
     }
     qobject_unref(info);
@@ -132,12 +138,16 @@ static void test_arguments(void)
         const char *args, *error;
     } bad[] = {
         { "{'bandwidths': []}", "'bandwidths' must not be empty" },
-        { "{'bandwidths': [0]}", "'bandwidths' entries must be between 1 "
-          "and 125000000000000" },
+        /* no rate limit: 0, or above 1 Pbit/s */
+        { "{'bandwidths': [0]}", "'bandwidths' without rate limit need the "
+          "link's speed: 'link-bandwidth' or the avail-switchover-bandwidth "
+          "parameter" },
         /* the input visitor turns -1 into UINT64_MAX */
-        { "{'bandwidths': [-1]}", "'bandwidths' entries must be between 1" },
-        { "{'bandwidths': [125000000000001]}",
-          "'bandwidths' entries must be between 1" },
+        { "{'bandwidths': [-1]}", "'bandwidths' without rate limit need" },
+        { "{'bandwidths': [1, 125000000000001]}",
+          "'bandwidths' without rate limit need" },
+        { "{'downtime-limit': 2000001}",
+          "'downtime-limit' must be at most 2000000 ms" },
         { "{'bandwidths': ['fast']}", "Parameter 'bandwidths[0]' expects "
           "uint64" },
         { "{'bandwidths': 1000}", "Invalid parameter type for 'bandwidths', "
@@ -265,8 +275,10 @@ static void test_default_grid(void)
 
 /*
  * A max-bandwidth that sets no limit, 0 in QEMU or libvirt's INT64_MAX
- * rounded to MiB, has no row of its own in the default grid unless the
- * link's speed is known; a limit equal to a standard one shows once.
+ * rounded to MiB, has no row in the default grid unless the link's speed
+ * is known: then a last row "unlimited" at that speed; a limit equal to a
+ * standard one shows once.  A caller can ask for the max-bandwidth and
+ * downtime-limit a migration will start with, as libvirt sets them.
  */
 static void test_unlimited_bandwidth(void)
 {
@@ -274,6 +286,9 @@ static void test_unlimited_bandwidth(void)
     const uint64_t link = MB_PER_S(1000);
     CurveGuest g;
     g_autoptr(GArray) bw = NULL;
+    g_autofree char *out = NULL;
+    bool last_unlimited;
+    QDict *info, *row, *cell, *strategy;
     size_t i, j;
 
     curve_guest_start(&g, "tcg", true);
@@ -281,38 +296,39 @@ static void test_unlimited_bandwidth(void)
     qobject_unref(curve_measure(g.qts, 1000, "page-sampling"));
 
     for (i = 0; i < ARRAY_SIZE(unlimited); i++) {
-        g_autofree char *out = NULL;
-
         qtest_qmp_assert_success(g.qts,
             "{'execute': 'migrate-set-parameters',"
             " 'arguments': {'max-bandwidth': %" PRIu64 "}}", unlimited[i]);
 
         /* the 8 standard rows, none of them 0 bit/s or beyond 1 Pbit/s */
         g_clear_pointer(&bw, g_array_unref);
-        bw = default_bandwidths(g.qts, "{}");
+        bw = default_bandwidths(g.qts, "{}", &last_unlimited);
         g_assert_cmpuint(bw->len, ==, 8);
+        g_assert_false(last_unlimited);
         for (j = 0; j < bw->len; j++) {
             g_assert_cmpuint(g_array_index(bw, uint64_t, j), >=,
                              MB_PER_S(12.5));
             g_assert_cmpuint(g_array_index(bw, uint64_t, j), <=,
                              GBIT_PER_S(40));
         }
+        g_free(out);
         out = qtest_hmp(g.qts, "info migrate_estimate");
         g_assert_null(strstr(out, " bit/s"));
         g_assert_null(strstr(out, "Tbit/s"));
+        g_assert_null(strstr(out, "\r\nunlimited"));
 
-        /* with the link's speed known, the pages go at that speed */
-        g_clear_pointer(&bw, g_array_unref);
-        bw = default_bandwidths(g.qts,
-                                "{'link-bandwidth': 312500000, "
-                                "'downtime-limits': [300]}");
-        g_assert_cmpuint(bw->len, ==, 8);
-        g_clear_pointer(&bw, g_array_unref);
-        bw = default_bandwidths(g.qts,
-                                "{'link-bandwidth': 1000000000, "
-                                "'downtime-limits': [300]}");
-        g_assert_cmpuint(bw->len, ==, 9);
-        g_assert_cmpuint(g_array_index(bw, uint64_t, 5), ==, link);
+        /* with the link's speed known, a last row at that speed */
+        for (j = 0; j < 2; j++) {
+            g_clear_pointer(&bw, g_array_unref);
+            bw = default_bandwidths(g.qts, j ?
+                                    "{'link-bandwidth': 1000000000}" :
+                                    "{'link-bandwidth': 312500000}",
+                                    &last_unlimited);
+            g_assert_cmpuint(bw->len, ==, 9);
+            g_assert_true(last_unlimited);
+            g_assert_cmpuint(g_array_index(bw, uint64_t, 8), ==,
+                             j ? link : 312500000);
+        }
     }
 
     /* avail-switchover-bandwidth tells the link's speed too */
@@ -320,16 +336,64 @@ static void test_unlimited_bandwidth(void)
         "{'execute': 'migrate-set-parameters',"
         " 'arguments': {'avail-switchover-bandwidth': %" PRIu64 "}}", link);
     g_clear_pointer(&bw, g_array_unref);
-    bw = default_bandwidths(g.qts, "{}");
+    bw = default_bandwidths(g.qts, "{}", &last_unlimited);
     g_assert_cmpuint(bw->len, ==, 9);
-    g_assert_cmpuint(g_array_index(bw, uint64_t, 5), ==, link);
+    g_assert_true(last_unlimited);
+    g_assert_cmpuint(g_array_index(bw, uint64_t, 8), ==, link);
+    g_free(out);
+    out = qtest_hmp(g.qts, "info migrate_estimate");
+    g_assert_nonnull(strstr(out, "\r\nunlimited "));
+
+    /* asked for: 0 and libvirt's value are the same row, at the link */
+    info = qtest_qmp_assert_success_ref(g.qts,
+        "{'execute': 'query-migration-estimate', 'arguments': {"
+        " 'bandwidths': [0, 9223372036853727232, %" PRIu64 "],"
+        " 'downtime-limits': [300]}}", link);
+    for (j = 0; j < 3; j++) {
+        QObject *first = qlist_pop(qdict_get_qlist(info, "bandwidths"));
+
+        row = qobject_to(QDict, first);
+        g_assert_cmpuint(curve_get_u64(row, "bandwidth"), ==, link);
+        g_assert_cmpint(qdict_haskey(row, "unlimited"), ==, j < 2);
+        qobject_unref(first);
+    }
+    qobject_unref(info);
+
+    /*
+     * The migration libvirt will start: the max-bandwidth it will send
+     * (here as if by virsh migrate-setspeed) and the downtime-limit; the
+     * strategies are at that cell
+     */
+    info = qtest_qmp_assert_success_ref(g.qts,
+        "{'execute': 'query-migration-estimate', 'arguments': {"
+        " 'bandwidths': [%" PRIu64 "], 'downtime-limits': [500]}}",
+        GBIT_PER_S(1));
+    row = qobject_to(QDict, qlist_peek(qdict_get_qlist(info, "bandwidths")));
+    cell = qobject_to(QDict, qlist_peek(qdict_get_qlist(row, "estimates")));
+    qobject_ref(cell);
+    qobject_unref(info);
+    info = qtest_qmp_assert_success_ref(g.qts,
+        "{'execute': 'query-migration-estimate', 'arguments': {"
+        " 'max-bandwidth': %" PRIu64 ", 'downtime-limit': 500}}",
+        GBIT_PER_S(1));
+    strategy = qobject_to(QDict,
+                          qlist_peek(qdict_get_qlist(info, "strategies")));
+    g_assert_true(qobject_is_equal(QOBJECT(cell),
+                                   qdict_get(strategy, "estimate")));
+    qobject_unref(cell);
+    qobject_unref(info);
+    g_clear_pointer(&bw, g_array_unref);
+    bw = default_bandwidths(g.qts, "{'max-bandwidth': 125000000}",
+                            &last_unlimited);
+    g_assert_cmpuint(bw->len, ==, 8);
+    g_assert_false(last_unlimited);
 
     /* a limit that is also a standard row shows once */
     qtest_qmp_assert_success(g.qts,
         "{'execute': 'migrate-set-parameters',"
         " 'arguments': {'max-bandwidth': %" PRIu64 "}}", GBIT_PER_S(10));
     g_clear_pointer(&bw, g_array_unref);
-    bw = default_bandwidths(g.qts, "{}");
+    bw = default_bandwidths(g.qts, "{}", &last_unlimited);
     g_assert_cmpuint(bw->len, ==, 8);
     for (j = 1; j < bw->len; j++) {
         g_assert_cmpuint(g_array_index(bw, uint64_t, j - 1), <,
@@ -628,6 +692,10 @@ static void test_live(void)
     out = qtest_hmp(src.qts, "info migrate_estimate");
     g_assert_nonnull(strstr(out, "Migration under way for "));
     g_free(out);
+    curve_assert_qmp_error(src.qts, "query-migration-estimate",
+                           "{'downtime-limit': 300}", "'max-bandwidth' and "
+                           "'downtime-limit' are for a migration to start, "
+                           "and one is under way");
 
     /* a downtime-limit the hot set cannot fit in, then one it can */
     set_parameters(src.qts, bandwidth, 125);
@@ -669,8 +737,8 @@ static void test_live(void)
 /*
  * Without a measured curve, the estimate knows nothing until the first
  * pass ends; then the syncs tell it that a 99 MiB hot set does not fit
- * in 50 MB/s * 1 s, before the migration has made four syncs.  With 5 s,
- * it converges, and does.
+ * in 50 MB/s * 100 ms, before the migration has made four syncs.  With
+ * 5 s, it converges, and does.
  */
 static void test_live_unmeasured(void)
 {
@@ -680,7 +748,11 @@ static void test_live_unmeasured(void)
 
     curve_guest_start(&src, "tcg", true);
     curve_guest_wait_running(&src);
-    set_parameters(src.qts, bandwidth, 1000);
+    /*
+     * 5 MB fit in 100 ms, a twentieth of the hot set: no spread of the
+     * syncs on a loaded host makes that look like it may converge
+     */
+    set_parameters(src.qts, bandwidth, 100);
     live_migrate(&src, &dst, NULL);
 
     run = wait_live_estimate(src.qts);

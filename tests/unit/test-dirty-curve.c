@@ -611,6 +611,30 @@ static void test_hash(void)
     }
 }
 
+/* Hashed again, the sample counts from there: what changed before not */
+static void test_hash_again(void)
+{
+    const uint64_t pages = 64;
+    g_autoptr(GRand) rand = g_rand_new_with_seed(7);
+    g_autofree uint8_t *ram = g_malloc0(pages * PAGE_SIZE);
+    DirtySample s;
+    uint64_t same = 0, i;
+
+    g_assert_true(dirty_sample_start(&s, ram, pages, PAGE_SIZE, 256, rand));
+    ram[s.page[0] * PAGE_SIZE] = 1;
+    dirty_sample_hash(&s);
+    g_assert_cmpuint(dirty_sample_check(&s, true), ==, 0);
+    g_assert_cmpuint(s.differ_count, ==, 0);
+
+    /* every sample of that page, drawn with replacement, counts now */
+    ram[s.page[0] * PAGE_SIZE] = 2;
+    for (i = 0; i < s.count; i++) {
+        same += s.page[i] == s.page[0];
+    }
+    g_assert_cmpuint(dirty_sample_check(&s, false), ==, same);
+    dirty_sample_free(&s);
+}
+
 static void test_empty_sample(void)
 {
     g_autoptr(GRand) rand = g_rand_new_with_seed(6);
@@ -651,6 +675,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dirty-curve/bounds/no-hits", test_bounds_no_hits);
     g_test_add_func("/dirty-curve/bounds/coverage", test_bounds_coverage);
     g_test_add_func("/dirty-curve/sample/hash", test_hash);
+    g_test_add_func("/dirty-curve/sample/hash-again", test_hash_again);
     g_test_add_func("/dirty-curve/sample/empty", test_empty_sample);
 
     return g_test_run();
