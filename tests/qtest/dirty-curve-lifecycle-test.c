@@ -303,23 +303,26 @@ static void test_tiny(void)
 }
 
 /*
- * 64 GiB never touched: sampling reads pages that were never mapped, so
- * it must neither fault them in nor find them dirty.
+ * 8 GiB never touched: sampling reads pages that were never written, and
+ * must not find them dirty.  The kernel backs them with its zero page
+ * where it has one; a kernel without a huge zero page for memory advised
+ * for huge pages, as guest RAM is, allocates a huge page for each 2 MiB
+ * read, which a larger guest would not find on a test machine.
  */
 static void test_large_sparse(void)
 {
-    QTestState *qts = qtest_init("-m 64G -nodefaults -S "
-        "-object memory-backend-ram,id=ram0,size=64G,reserve=off "
+    QTestState *qts = qtest_init("-m 8G -nodefaults -S "
+        "-object memory-backend-ram,id=ram0,size=8G,reserve=off "
         "-machine memory-backend=ram0");
     QDict *info;
 
     curve_calc_dirty_rate(qts, 100, "page-sampling");
     info = curve_wait_measured(qts, 0);
     assert_sane(info);
-    g_assert_cmpuint(curve_get_u64(info, "total-pages"), >=, 16 << 20);
+    g_assert_cmpuint(curve_get_u64(info, "total-pages"), >=, 2 << 20);
     /* 16384 per GiB of RAM, and a few in the BIOS */
-    g_assert_cmpuint(curve_get_u64(info, "sampled-pages"), >=, 64 * 16384);
-    g_assert_cmpuint(curve_get_u64(info, "sampled-pages"), <, 64 * 16384 + 64);
+    g_assert_cmpuint(curve_get_u64(info, "sampled-pages"), >=, 8 * 16384);
+    g_assert_cmpuint(curve_get_u64(info, "sampled-pages"), <, 8 * 16384 + 64);
     g_assert_cmpuint(curve_get_u64(qobject_to(QDict, qlist_peek(
                          qdict_get_qlist(info, "readings"))), "dirty-pages"),
                      ==, 0);
