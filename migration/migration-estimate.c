@@ -646,6 +646,7 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
     int64_t setup_ms = 0;
     bool running = estimate_progress(&g, syncs, &setup_ms);
     uint64_t link, current;
+    bool unlimited;
     DirtyCurve curves[3];
     MigrationEstimateCurveSource source = MIGRATION_ESTIMATE_CURVE_SOURCE_NONE;
     size_t refit = 0;
@@ -716,7 +717,8 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
      */
     link = p.link_bandwidth ?: p.switchover_bandwidth ?:
            (running ? estimate_progress_rate(&g) : 0);
-    current = bandwidth_unlimited(max_bandwidth) ? link : max_bandwidth;
+    unlimited = bandwidth_unlimited(max_bandwidth);
+    current = unlimited ? link : max_bandwidth;
 
     /* in @bw, 0 is no rate limit */
     if (has_bandwidths) {
@@ -738,9 +740,8 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
     } else {
         nr_bw = grid_default(estimate_bandwidths,
                              ARRAY_SIZE(estimate_bandwidths),
-                             !bandwidth_unlimited(max_bandwidth),
-                             max_bandwidth, bw);
-        if (bandwidth_unlimited(max_bandwidth) && link) {
+                             !unlimited, max_bandwidth, bw);
+        if (unlimited && link) {
             bw[nr_bw++] = 0;
         }
     }

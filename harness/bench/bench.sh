@@ -20,11 +20,9 @@ case ${1:-} in
     --libvirt) bench=bench_libvirt; shift ;;
     *) bench=bench ;;
 esac
-if [ "$bench" = bench_libvirt ]; then
-    "$here/../build/deps.sh" --bench --libvirt
-else
-    "$here/../build/deps.sh" --bench
-fi
+deps=(--bench)
+[ "$bench" != bench_libvirt ] || deps+=(--libvirt)
+"$here/../build/deps.sh" "${deps[@]}"
 
 kernel=$("$here/guest-images.sh" "$obj")
 kdir=$(dirname "$kernel")

@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import bench
 from bench import SCENARIOS, MIB, STEADY, WARMUP_S, DEADLINE_S
 from libvirt_host import (Host, domain_xml, dirty_rate, jobinfo, VirshError,
-                          exit_on_sigterm)
+                          exit_on_sigterm, migrate_args, wait_file)
 
 DOM = 'bench-guest'
 TRACE = ('migrate_set_state', 'vmstate_downtime_checkpoint',
@@ -88,12 +88,7 @@ class LibvirtGuest:
             return f.read()
 
     def wait_console(self, text, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if os.path.exists(self.serial) and text in self.console():
-                return True
-            time.sleep(0.2)
-        return False
+        return wait_file(self.serial, text, timeout)
 
     def measure(self, **args):
         dirty_rate(self.host, DOM, args['calc-time'], args.get('mode'))
@@ -176,8 +171,7 @@ class LibvirtBench(bench.Bench):
         from QEMU's log, and libvirt's own from domjobinfo"""
         bw, dt = params['max-bandwidth'], params['downtime-limit']
         self.src.virsh('migrate-setmaxdowntime', DOM, str(dt))
-        args = ['virsh', '-c', self.src.uri, 'migrate', '--live', '--unsafe',
-                DOM, self.dst.uri, 'tcp://127.0.0.1']
+        args = ['virsh', '-c', self.src.uri, *migrate_args(DOM, self.dst)]
         if bw:
             args += ['--bandwidth', str(bw // MIB)]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE,
@@ -277,7 +271,8 @@ class LibvirtBench(bench.Bench):
                 'date': time.strftime('%Y-%m-%d %H:%M %Z')}
 
     def run(self, setup, scenario, bw, dt, rep, path):
-        # no polling: libvirt's own client does not poll either
+        # bench.py's polling off, as libvirt's own client does not poll;
+        # migrate() asks for the live estimate of unlimited runs itself
         runner = self.direct if path == 'direct' else super()
         record = runner.run(setup, scenario, bw, dt, rep, 'nopoll')
         if path == 'direct' and 'actual' in record:

@@ -29,7 +29,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
-from libvirt_host import Host, domain_xml, dirty_rate, exit_on_sigterm, jobinfo
+from libvirt_host import (Host, domain_xml, dirty_rate, exit_on_sigterm,
+                          jobinfo, migrate_args, wait_file)
 
 MIB = 1024 * 1024
 DOM = 'estimate-guest'
@@ -49,27 +50,12 @@ def check(cond, what):
         raise SystemExit(1)
 
 
-def wait_file(path, text, timeout, offset=0, count=1):
-    """Whether the file @path has @text @count times past @offset within
-    @timeout seconds"""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(path):
-            with open(path, 'rb') as f:
-                f.seek(offset)
-                if f.read().count(text) >= count:
-                    return True
-        time.sleep(0.2)
-    return False
-
-
-def tool(tree, uri, *args, **kw):
-    """scripts/migration-estimate.py against the guest, through virsh"""
-    return subprocess.run(
-        ['/usr/bin/python3', os.path.join(tree, 'scripts',
-                                          'migration-estimate.py'),
-         '--connect', uri, '--domain', DOM, *args],
-        capture_output=True, text=True, timeout=DEADLINE_S * 2, **kw)
+def tool(tree, uri, *args):
+    """The command line of scripts/migration-estimate.py against the
+    guest, through virsh"""
+    return ['/usr/bin/python3',
+            os.path.join(tree, 'scripts', 'migration-estimate.py'),
+            '--connect', uri, '--domain', DOM, *args]
 
 
 def main():
@@ -117,14 +103,15 @@ def main():
                  for row in est['bandwidths']}
         converging = [s for s in SPEEDS
                       if cells[s]['verdict'] == 'converges']
+        check(converging, 'virsh qemu-monitor-command '
+              'query-migration-estimate: converges at '
+              f'{converging} MiB/s with {DOWNTIME_LIMIT_MS} ms')
         need = est['min-bandwidth'][0]['highest']
         speed = next((s for s in converging if s * MIB >= 2 * need),
                      converging[-1])
-        check(converging, 'virsh qemu-monitor-command '
-              'query-migration-estimate: converges at '
-              f'{converging} MiB/s with {DOWNTIME_LIMIT_MS} ms, needs '
-              f'{need / MIB:.1f} MiB/s at the most: migrating at {speed}')
         cell = cells[speed]
+        print(f'      needs {need / MIB:.1f} MiB/s at the most: migrating '
+              f'at {speed}')
 
         hmp = src.virsh('qemu-monitor-command', '--hmp', DOM,
                         'info migrate_estimate')
@@ -141,7 +128,9 @@ def main():
               'the estimate at the cell libvirt will use '
               f'({speed} MiB/s, {DOWNTIME_LIMIT_MS} ms) is that cell')
 
-        out = tool(tree, src.uri, 'measure', '--calc-time', '3')
+        out = subprocess.run(tool(tree, src.uri, 'measure', '--calc-time',
+                                  '3'), capture_output=True, text=True,
+                             timeout=DEADLINE_S * 2)
         check(out.returncode == 0 and 'Estimated migration time' in
               out.stdout and 'Advice:' in out.stdout and
               f'At {speed} MiB/s (virsh migrate-setspeed)' in out.stdout,
@@ -151,16 +140,12 @@ def main():
 
         log = os.path.join(work, 'watch.log')
         watcher = subprocess.Popen(
-            ['/usr/bin/python3',
-             os.path.join(tree, 'scripts', 'migration-estimate.py'),
-             '--connect', src.uri, '--domain', DOM, 'watch', '--log', log,
-             '--interval', '0.5'],
+            tool(tree, src.uri, 'watch', '--log', log, '--interval', '0.5'),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         # the watcher waits for the migration; it may start at once
         before = os.path.getsize(serial)
         t = time.monotonic()
-        src.virsh('migrate', '--live', '--unsafe', DOM, dst.uri,
-                  'tcp://127.0.0.1', timeout=DEADLINE_S)
+        src.virsh(*migrate_args(DOM, dst), timeout=DEADLINE_S)
         took = time.monotonic() - t
         watched = watcher.communicate(timeout=60)[0]
         check(dst.virsh('domstate', DOM).strip() == 'running',

@@ -228,6 +228,26 @@ def jobinfo(text):
     return info
 
 
+def migrate_args(dom, dst):
+    """virsh's arguments that migrate @dom live to the Host @dst, over TCP
+    on the loopback the two hosts share (no storage to copy: --unsafe)"""
+    return ['migrate', '--live', '--unsafe', dom, dst.uri, 'tcp://127.0.0.1']
+
+
+def wait_file(path, text, timeout, offset=0, count=1):
+    """Whether the file @path has @text @count times past @offset within
+    @timeout seconds"""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            with open(path, 'rb') as f:
+                f.seek(offset)
+                if f.read().count(text) >= count:
+                    return True
+        time.sleep(0.2)
+    return False
+
+
 def dirty_rate(host, dom, seconds, mode=None, timeout=120):
     """virsh domdirtyrate-calc, waited for; virsh domstats --dirtyrate"""
     args = ['domdirtyrate-calc', dom, '--seconds', str(seconds)]
