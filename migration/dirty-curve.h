@@ -29,6 +29,19 @@ typedef struct DirtyCurveReading {
 } DirtyCurveReading;
 
 /*
+ * The migration thread's work per page on this host, in nanoseconds, as
+ * calc-dirty-rate timed it on the guest's own memory (see dirty-pace.h);
+ * 0 where unknown.  A page costs a migration this much time besides its
+ * bytes on the wire, whatever the rate limit.
+ */
+typedef struct DirtyPace {
+    uint64_t zero_ns;           /* a zero page: read and found all zeros */
+    uint64_t page_ns;           /* a page with data: checked, copied out */
+    /* ... and more when the destination writes it for the first time */
+    uint64_t fresh_ns;
+} DirtyPace;
+
+/*
  * The dirty page curve of a finished measurement, as an estimate takes it.
  * In page-sampling mode, its readings and its zero pages are fractions of
  * the sampled pages scaled to the pages they were drawn from; in
@@ -46,6 +59,7 @@ typedef struct DirtyCurve {
     bool exact;                 /* every page counted (dirty-bitmap) */
     /* the share of their time the vCPUs ran meanwhile; 0 if unknown */
     double vcpu_busy;
+    DirtyPace pace;
 } DirtyCurve;
 
 /*

@@ -717,6 +717,14 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
      */
     link = p.link_bandwidth ?: p.switchover_bandwidth ?:
            (running ? estimate_progress_rate(&g) : 0);
+    if (!estimate_workloads(running ? &g : NULL, curves, &source, &refit, &w,
+                            errp)) {
+        return NULL;
+    }
+    /* with the link's speed unknown, as fast as the sender goes */
+    if (!link && (w.measured.pace.page_ns || w.measured.pace.zero_ns)) {
+        link = ESTIMATE_MAX_BANDWIDTH;
+    }
     unlimited = bandwidth_unlimited(max_bandwidth);
     current = unlimited ? link : max_bandwidth;
 
@@ -728,8 +736,9 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
                         0 : bandwidths->value;
             if (!bw[nr_bw++] && !link) {
                 error_setg(errp, "'bandwidths' without rate limit need the "
-                           "link's speed: 'link-bandwidth' or the "
-                           "avail-switchover-bandwidth parameter");
+                           "link's speed ('link-bandwidth' or the "
+                           "avail-switchover-bandwidth parameter) or the "
+                           "sender's pace, which calc-dirty-rate measures");
                 return NULL;
             }
         }
@@ -761,11 +770,6 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
                              true, downtime_limit, dt);
     }
 
-    if (!estimate_workloads(running ? &g : NULL, curves, &source, &refit, &w,
-                            errp)) {
-        return NULL;
-    }
-
     info = g_new0(MigrationEstimateInfo, 1);
     info->deadline = deadline;
     /* how much a throttle slows the guest, the grid does not ask */
@@ -775,6 +779,14 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
     if (p.link_bandwidth || p.switchover_bandwidth) {
         info->has_link_bandwidth = true;
         info->link_bandwidth = p.link_bandwidth ?: p.switchover_bandwidth;
+    }
+    if (w.measured.pace.page_ns || w.measured.pace.zero_ns) {
+        info->pace = g_new(MigrationEstimatePace, 1);
+        *info->pace = (MigrationEstimatePace) {
+            .zero_page = w.measured.pace.zero_ns,
+            .page = w.measured.pace.page_ns,
+            .fresh_page = w.measured.pace.fresh_ns,
+        };
     }
 
     rows = &info->bandwidths;
@@ -1154,6 +1166,12 @@ void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
         return;
     }
     hmp_print_curve(mon);
+    if (info->pace) {
+        monitor_printf(mon, "Sender's time per page: %" PRIu64 " ns for a "
+                       "zero page, %" PRIu64 " ns with data, %" PRIu64
+                       " ns more the first time\n", info->pace->zero_page,
+                       info->pace->page, info->pace->fresh_page);
+    }
     deadline = format_duration(info->deadline);
     if (info->migration) {
         g_autofree char *elapsed = format_duration(info->migration->elapsed);

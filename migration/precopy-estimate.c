@@ -358,6 +358,7 @@ void precopy_workload_from_curve(PrecopyWorkload *w, const DirtyCurve *c)
         .zero_pages = c->zero_pages,
         .page_size = c->page_size,
         .vcpu_busy = c->vcpu_busy,
+        .pace = c->pace,
     };
 }
 
@@ -393,37 +394,47 @@ static double pending_pages(const Pending *q)
     return q->first + q->zero + q->dirtied;
 }
 
-/* Bytes on the wire for a page with data and for a zero page */
+/*
+ * What sending a page of each kind of Pending (first, zero, dirtied)
+ * takes: bytes on the wire, and the share of a budget that holds the
+ * sending back, counted in bytes.  A budget of time, the migration
+ * thread's, is counted at some rate in bytes per ms: a page then costs
+ * its bytes or its time at that rate, whichever is more.
+ */
 typedef struct Wire {
-    double page;
-    double zero;
+    double bytes[3];
+    double cost[3];
 } Wire;
 
-/* On the main channel: a page after its header, a zero page as above */
-static Wire main_channel_wire(double page_size)
-{
-    return (Wire) { page_size + PAGE_HEADER_BYTES, ZERO_PAGE_BYTES };
-}
-
-/* Take up to @bytes (or, if @pages, up to that many pages) off @q in order */
-static double send_pages(const Wire *wire, Pending *q,
-                         double bytes, double pages)
+/* Take up to @budget (or, if @pages, up to that many pages) off @q in order;
+ * add their bytes to @bytes and return the budget they took */
+static double send_pages(const Wire *wire, Pending *q, double budget,
+                         double pages, double *bytes)
 {
     double *kind[] = { &q->first, &q->zero, &q->dirtied };
-    double cost[] = { wire->page, wire->zero, wire->page };
-    double sent = 0;
+    double used = 0;
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(kind); i++) {
-        double n = MIN(*kind[i], MIN(pages, (bytes - sent) / cost[i]));
+        double n = MIN(*kind[i], MIN(pages, (budget - used) / wire->cost[i]));
 
         n = MAX(0, n);      /* rounding must not put pages back */
 
         *kind[i] -= n;
         pages -= n;
-        sent += n * cost[i];
+        used += n * wire->cost[i];
+        *bytes += n * wire->bytes[i];
     }
-    return sent;
+    return used;
+}
+
+/* send_pages() for the budget alone */
+static double send_cost(const Wire *wire, Pending *q, double budget,
+                        double pages)
+{
+    double bytes = 0;
+
+    return send_pages(wire, q, budget, pages, &bytes);
 }
 
 /*
@@ -449,13 +460,22 @@ typedef struct PrecopySim {
 
     /* the parameters, as the loop uses them */
     const PrecopyParams *p;
-    Wire wire;
+    /* bytes on the wire of a page with data and of a zero page */
+    double page_bytes;
+    double zero_bytes;
+    /* ns of the sender's time per page of each kind of Pending */
+    double ns[3];
+    Wire wire;              /* in a rate limit window's budget */
+    Wire link_wire;         /* ... and in the link's bytes */
     double multifd_sync;    /* bytes of a multifd sync; 0 without multifd */
     double window;          /* bytes the rate limit lets out per window */
     double link;            /* bytes per second of the stop-and-copy */
+    bool link_known;        /* ... or at most that, at the sender's pace */
     double deadline;        /* ms */
     double threshold;       /* migration.c threshold_size, in bytes */
     double below;           /* the most whole pages below the threshold */
+    double window_bytes;    /* bytes sent in the window under way */
+    bool counted;           /* a window has ended: threshold_size is set */
 
     /* the migration thread */
     double now;             /* ms since the migration started */
@@ -545,6 +565,120 @@ static double sync_dirtied_since(const PrecopyWorkload *w,
 }
 
 /*
+ * Pages sent on the main channel, or with @multifd channels, in packets
+ * of MULTIFD_PACKET_SIZE each with a header and an offset per page it
+ * can hold, zero pages as just their offset
+ * (multifd_send_zero_page_detect()), checked and written by the send
+ * threads side by side
+ */
+static void sim_channels(PrecopySim *s, unsigned multifd)
+{
+    const DirtyPace *pace = &s->w->pace;
+    double packet = MAX(1, MULTIFD_PACKET_BYTES / s->page);
+    double header = MULTIFD_HEADER_BYTES + MULTIFD_OFFSET_BYTES * packet;
+    size_t i;
+
+    s->page_bytes = s->page + (multifd ? header / packet : PAGE_HEADER_BYTES);
+    s->zero_bytes = multifd ? header / packet : ZERO_PAGE_BYTES;
+    s->ns[0] = pace->page_ns + pace->fresh_ns;
+    s->ns[1] = pace->zero_ns;
+    s->ns[2] = pace->page_ns;
+    for (i = 0; multifd && i < ARRAY_SIZE(s->ns); i++) {
+        s->ns[i] /= multifd;
+    }
+}
+
+/*
+ * The Wire of @s for a budget spent at @rate bytes per ms.  The
+ * migration thread spends its own time on each page it sends:
+ * ram_save_iterate() sends pages while migration_rate_exceeded() allows,
+ * but no longer than MAX_WAIT ms at a time, and migration_rate_limit()
+ * waits only for a window whose bytes are spent.  A window whose time the
+ * sender spends first ends with fewer bytes.
+ */
+static Wire sim_wire(const PrecopySim *s, double rate)
+{
+    Wire wire = {
+        .bytes = { s->page_bytes, s->zero_bytes, s->page_bytes },
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(wire.cost); i++) {
+        wire.cost[i] = MAX(wire.bytes[i], s->ns[i] * rate / 1e6);
+    }
+    return wire;
+}
+
+static void sim_set_threshold(PrecopySim *s, double threshold)
+{
+    s->threshold = threshold;
+    s->below = isinf(threshold) ? INFINITY :
+               MAX(0, ceil(threshold / s->page) - 1);
+}
+
+/*
+ * migration_update_counters(), as a window that sent @bytes ends:
+ * threshold_size is the bytes that downtime-limit lets through at the
+ * pace of that window, or at avail-switchover-bandwidth when set.  A
+ * window spent on zero pages, or in part on a sync, lowers it.
+ */
+static void sim_window_end(PrecopySim *s, double bytes)
+{
+    const PrecopyParams *p = s->p;
+
+    s->counted = true;
+    if (p->downtime_limit_ms == PRECOPY_DOWNTIME_UNLIMITED) {
+        return;
+    }
+    if (p->switchover_bandwidth) {
+        /* whole bytes per ms, as migration_update_counters() divides */
+        sim_set_threshold(s, (double)(p->switchover_bandwidth / 1000) *
+                             p->downtime_limit_ms);
+    } else {
+        sim_set_threshold(s, bytes / BUFFER_DELAY * p->downtime_limit_ms);
+    }
+}
+
+/*
+ * Send @budget from the window under way on, which has @s->left of it
+ * left: the windows that end on the way set threshold_size
+ */
+static void sim_send(PrecopySim *s, double budget)
+{
+    double before = 0, last = 0, after = 0, ended;
+
+    if (budget < s->left || !(s->window > 0)) {
+        send_pages(&s->wire, &s->q, budget, INFINITY, &after);
+        s->window_bytes += after;
+        s->sent += after;
+        return;
+    }
+    /* whole windows past the one under way, give or take rounding */
+    ended = floor((budget - s->left) / s->window * (1 + 4 * DBL_EPSILON));
+    if (ended) {
+        send_pages(&s->wire, &s->q, s->left + (ended - 1) * s->window,
+                   INFINITY, &before);
+    }
+    send_pages(&s->wire, &s->q, ended ? s->window : s->left, INFINITY,
+               &last);
+    sim_window_end(s, last + (ended ? 0 : s->window_bytes));
+    send_pages(&s->wire, &s->q, MAX(0, budget - s->left - ended * s->window),
+               INFINITY, &after);
+    s->window_bytes = after;
+    s->sent += before + last + after;
+}
+
+/* The bytes of a whole window of the pages next in the bitmap of @s */
+static double sim_full_window_bytes(const PrecopySim *s)
+{
+    Pending ahead = s->q;
+    double bytes = 0;
+
+    send_pages(&s->wire, &ahead, s->window, INFINITY, &bytes);
+    return bytes;
+}
+
+/*
  * Put @s where the migration @g stood right before its sync @i, at the
  * start of a rate limit window; or, if @i is @g->nr_syncs, where it
  * stands now, in the window under way.
@@ -585,6 +719,11 @@ static void sim_resume(PrecopySim *s, const PrecopyProgress *g, size_t i)
         g->window_us > at->elapsed_us - BUFFER_DELAY * 1000) {
         s->window_start = g->window_us / 1000.0;
         s->left = MAX(0, s->window - (double)g->window_sent);
+        s->window_bytes = g->window_sent;
+    }
+    /* past its first window, at the pace of the pages next in line */
+    if (!isinf(s->threshold)) {
+        sim_window_end(s, sim_full_window_bytes(s));
     }
 }
 
@@ -601,7 +740,6 @@ static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
         .w = w,
         .page = w->page_size,
         .p = p,
-        .wire = main_channel_wire(w->page_size),
         .deadline = p->deadline_ms,
         .q = {
             .first = w->total_pages - w->zero_pages,
@@ -615,23 +753,21 @@ static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
     };
     curve_init(&s->c, w);
     s->synced = s->q.first;
+    sim_channels(s, p->multifd_channels);
     /*
      * migration_rate_exceeded(): more than the budget, in whole flushes.
      * A budget under one byte (under 10 bytes per second) is no limit to
      * QEMU at all; the model keeps such a bandwidth as given.
      */
-    flush = PRECOPY_FLUSH_PAGES * s->wire.page;
+    flush = PRECOPY_FLUSH_PAGES * s->page_bytes;
     if (p->multifd_channels) {
         /*
-         * Pages go in packets, each with a header and an offset per page
-         * it can hold, zero pages as just their offset
-         * (multifd_send_zero_page_detect()); a channel counts its bytes
-         * once it has written a whole packet (multifd_send_thread()).
+         * A channel counts its bytes once it has written a whole packet
+         * (multifd_send_thread()).
          */
         double header = MULTIFD_HEADER_BYTES + MULTIFD_OFFSET_BYTES * packet;
 
-        s->wire = (Wire) { s->page + header / packet, header / packet };
-        flush = packet * s->wire.page;
+        flush = packet * s->page_bytes;
         /* a packet with no pages from each channel, and the flag */
         s->multifd_sync = p->multifd_channels * header + MULTIFD_FLUSH_BYTES;
         /* the channels' handshakes, and the sync of setup */
@@ -644,19 +780,13 @@ static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
     s->link = p->link_bandwidth ? p->link_bandwidth :
               p->switchover_bandwidth ? p->switchover_bandwidth :
               rate * 1000;
+    s->link_known = p->link_bandwidth || p->switchover_bandwidth;
+    s->wire = sim_wire(s, rate);
+    s->link_wire = sim_wire(s, s->link / 1000);
 
-    /* migration_update_counters() */
-    if (p->downtime_limit_ms == PRECOPY_DOWNTIME_UNLIMITED) {
-        s->threshold = INFINITY;
-    } else if (p->switchover_bandwidth) {
-        /* whole bytes per ms, as migration_update_counters() divides */
-        s->threshold = (double)(p->switchover_bandwidth / 1000) *
-                       p->downtime_limit_ms;
-    } else {
-        s->threshold = rate * p->downtime_limit_ms;
-    }
-    s->below = isinf(s->threshold) ? INFINITY :
-               MAX(0, ceil(s->threshold / s->page) - 1);
+    /* threshold_size is 0 until the first window ends */
+    sim_set_threshold(s, p->downtime_limit_ms == PRECOPY_DOWNTIME_UNLIMITED ?
+                         INFINITY : 0);
 
     *e = (PrecopyEstimate) { .dirty_syncs = 1 };    /* ram_init_bitmaps() */
     if (p->progress) {
@@ -708,16 +838,17 @@ static SimRound sim_send_round(PrecopySim *s)
 {
     Pending ahead = s->q;
     /* to get below the threshold, and to run the bitmap dry */
-    double need = send_pages(&s->wire, &ahead, INFINITY,
-                             MAX(0, pending_pages(&s->q) - s->below));
-    double all = need + send_pages(&s->wire, &ahead, INFINITY, INFINITY);
+    double need = send_cost(&s->wire, &ahead, INFINITY,
+                            MAX(0, pending_pages(&s->q) - s->below));
+    double all = need + send_cost(&s->wire, &ahead, INFINITY, INFINITY);
     /*
      * migration_iteration_run() looks at the pending pages when a window
      * starts: the round ends when the next one starts (threshold_size is
      * 0 during the first window, and a later round starts right after a
      * check), or @more whole windows past it...
      */
-    double more = need > s->left ? ceil((need - s->left) / s->window) : 0;
+    double more = need > s->left && s->counted ?
+                  ceil((need - s->left) / s->window) : 0;
     double budget = s->left + more * s->window;
     /* ...or as soon as ram_save_iterate() finds the bitmap empty */
     bool dry = all <= budget;
@@ -725,12 +856,15 @@ static SimRound sim_send_round(PrecopySim *s)
     bool tick;
 
     if (dry) {
-        /* the last window's bytes go at the speed of the link */
+        /* the last window's pages go as fast as the link and the sender */
         double start = more ? s->window_start + more * BUFFER_DELAY : s->now;
-        /* ...within the window, where doubles are coarser than one */
-        double last = all - (more ? s->left + (more - 1) * s->window : 0);
+        double before = more ? s->left + (more - 1) * s->window : 0;
+        double last;
 
-        end = start + MIN(MAX(0, last), s->window) * 1000.0 / s->link;
+        ahead = s->q;
+        send_cost(&s->wire, &ahead, before, INFINITY);
+        last = send_cost(&s->link_wire, &ahead, INFINITY, INFINITY);
+        end = start + last * 1000.0 / s->link;
         window_start = s->window_start + more * BUFFER_DELAY;
         left = budget - all;
     } else {
@@ -747,8 +881,7 @@ static SimRound sim_send_round(PrecopySim *s)
          */
         cut = tick ? s->next_tick : s->deadline;
         windows = MAX(0, ceil((cut - s->window_start) / BUFFER_DELAY) - 1);
-        s->sent += send_pages(&s->wire, &s->q,
-                              s->left + windows * s->window, INFINITY);
+        sim_send(s, s->left + windows * s->window);
         s->window_start += windows * BUFFER_DELAY;
         s->left = 0;
         s->round_windows = 0;
@@ -764,9 +897,9 @@ static SimRound sim_send_round(PrecopySim *s)
      * coincidence the model's fractional pages cannot tell.
      */
     s->dry_at_zero = dry && s->threshold == 0;
+    sim_send(s, MIN(all, budget));
     s->window_start = window_start;
     s->left = left;
-    s->sent += send_pages(&s->wire, &s->q, MIN(all, budget), INFINITY);
     s->now = end;
     return SIM_ROUND_END;
 }
@@ -957,6 +1090,9 @@ static bool sim_switchover_ready(PrecopySim *s)
     if (s->dry_at_zero) {
         return true;            /* no exact sync */
     }
+    if (pending_pages(&s->q) * s->page >= s->threshold) {
+        return false;           /* the window that ended lowered it */
+    }
     sim_sync(s);                /* ram_state_pending_exact() */
     return pending_pages(&s->q) * s->page <= s->threshold;
 }
@@ -1005,7 +1141,9 @@ static bool sim_fast_forward_tail(PrecopySim *s)
         at_deadline = true;
     }
     s->now += rounds * windows * BUFFER_DELAY;
-    s->sent += rounds * windows * s->window;
+    /* pages dirtied since, all of them */
+    s->sent += rounds * windows * s->window * s->wire.bytes[2] /
+               s->wire.cost[2];
     s->e->dirty_syncs += rounds;
     s->q.dirtied = limit + (t->pages[2] - limit) * pow(r, rounds);
     t->n = 0;
@@ -1072,15 +1210,24 @@ static void sim_stop(PrecopySim *s)
  */
 static void sim_complete(PrecopySim *s)
 {
-    double rest;
+    /* bytes per ms of a link that holds nothing back */
+    const double fast = 1e15;
+    Wire sender = sim_wire(s, fast);
+    Pending rest;
+    double bytes = 0, slow;
 
     sim_stop(s);
     /* right after an exact sync this adds nothing, but counts */
     sim_sync(s);
-    rest = send_pages(&s->wire, &s->q, INFINITY, INFINITY);
+    rest = s->q;
+    slow = send_pages(&s->link_wire, &s->q, INFINITY, INFINITY, &s->sent);
     s->e->converges = true;
-    s->e->downtime_ms = round_u64(rest * 1000.0 / s->link);
-    s->sent += rest;
+    s->e->downtime_ms = s->e->max_downtime_ms =
+        round_u64(slow * 1000.0 / s->link);
+    if (!s->link_known && (s->ns[0] || s->ns[1])) {
+        s->e->downtime_ms = round_u64(
+            send_pages(&sender, &rest, INFINITY, INFINITY, &bytes) / fast);
+    }
 }
 
 /* Whether migrate-start-postcopy is due, at the end of its pass */
@@ -1108,11 +1255,11 @@ static void sim_postcopy(PrecopySim *s)
 {
     PrecopyEstimate *e = s->e;
     double bandwidth = s->p->postcopy_bandwidth ?: s->link;
-    Wire wire = main_channel_wire(s->page);
+    Wire wire;
     double rest, pages;
 
     /* the rest of the window under way */
-    s->sent += send_pages(&s->wire, &s->q, s->left, INFINITY);
+    sim_send(s, s->left);
     s->now = MAX(s->now, MIN(s->deadline, s->window_start + BUFFER_DELAY));
     if (s->now >= s->deadline) {
         return;
@@ -1125,14 +1272,17 @@ static void sim_postcopy(PrecopySim *s)
     e->postcopy_pages = round_u64(pages);
     e->downtime_ms = round_u64(pages * POSTCOPY_DISCARD_BYTES * 1000 /
                                s->link);
+    e->max_downtime_ms = e->downtime_ms;
     s->sent += pages * POSTCOPY_DISCARD_BYTES;
-    rest = send_pages(&wire, &s->q, INFINITY, INFINITY);
+    /* on the main channel, by the migration thread alone */
+    sim_channels(s, 0);
+    wire = sim_wire(s, bandwidth / 1000);
+    rest = send_pages(&wire, &s->q, INFINITY, INFINITY, &s->sent);
     e->postcopy_ms = round_u64(rest * 1000 / bandwidth);
-    s->sent += rest;
     if (s->now + e->downtime_ms + e->postcopy_ms > s->deadline) {
         /* the switch is in time, the last page is not */
         e->converges = false;
-        e->downtime_ms = e->postcopy_ms = 0;
+        e->downtime_ms = e->max_downtime_ms = e->postcopy_ms = 0;
         s->now = s->deadline;
     }
 }
@@ -1156,6 +1306,7 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
                       PrecopyEstimate *e)
 {
     PrecopySim s;
+    uint64_t syncs;
 
     assert(!workload_error(w));
     assert(p->bandwidth >= 1);
@@ -1186,9 +1337,13 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
         case SIM_ROUND_END:
             break;
         }
+        syncs = e->dirty_syncs;
         if (sim_switchover_ready(&s)) {
             sim_complete(&s);
             break;
+        }
+        if (e->dirty_syncs == syncs) {
+            continue;           /* no sync: the round goes on */
         }
         if (sim_fast_forward_tail(&s) || sim_settled(&s)) {
             break;              /* it does not converge */
@@ -1272,6 +1427,7 @@ bool precopy_workload_same_curve(const PrecopyWorkload *a,
            a->total_pages == b->total_pages &&
            a->zero_pages == b->zero_pages &&
            a->page_size == b->page_size &&
+           !memcmp(&a->pace, &b->pace, sizeof(a->pace)) &&
            !memcmp(a->readings, b->readings,
                    a->nr_readings * sizeof(a->readings[0]));
 }
@@ -1312,8 +1468,10 @@ static void estimate_widen(PrecopyEstimate *min, PrecopyEstimate *max,
     min->downtime_ms = MIN(min->downtime_ms, e->downtime_ms);
     min->dirty_syncs = MIN(min->dirty_syncs, e->dirty_syncs);
     min->transferred = MIN(min->transferred, e->transferred);
-    max->total_time_ms = MAX(max->total_time_ms, e->total_time_ms);
-    max->downtime_ms = MAX(max->downtime_ms, e->downtime_ms);
+    /* with the link's speed unknown, the slow end of the downtime */
+    max->total_time_ms = MAX(max->total_time_ms, e->total_time_ms +
+                             (e->max_downtime_ms - e->downtime_ms));
+    max->downtime_ms = MAX(max->downtime_ms, e->max_downtime_ms);
     max->dirty_syncs = MAX(max->dirty_syncs, e->dirty_syncs);
     max->transferred = MAX(max->transferred, e->transferred);
 }

@@ -52,6 +52,11 @@ typedef struct PrecopyWorkload {
      * pace under a CPU throttle that takes no more time than it idles.
      */
     double vcpu_busy;
+    /*
+     * What sending a page takes the migration thread besides its bytes;
+     * all 0 for a sender that only the rate limit and the link hold back
+     */
+    DirtyPace pace;
 } PrecopyWorkload;
 
 /*
@@ -143,8 +148,9 @@ typedef struct PrecopyParams {
     /*
      * The speed at which the final stop-and-copy, which no rate limit
      * holds back, really sends, in bytes per second; 0 if unknown, when
-     * the switchover bandwidth or else the rate at which the rate limit
-     * lets pages out (@bandwidth, a little more) stands in for it.
+     * the switchover bandwidth stands in for it, or else the range from
+     * the sender's pace to the rate at which the rate limit lets pages
+     * out (@bandwidth, a little more).
      */
     uint64_t link_bandwidth;
     /* downtime-limit in milliseconds, or PRECOPY_DOWNTIME_UNLIMITED */
@@ -186,8 +192,16 @@ typedef struct PrecopyEstimate {
      * up (the deadline, or earlier once it stopped making progress).
      */
     uint64_t total_time_ms;
-    /* the final stop-and-copy, in milliseconds; 0 if it never happens */
+    /*
+     * The final stop-and-copy, in milliseconds; 0 if it never happens.
+     * With the link's speed unknown, it goes as fast as the sender does.
+     */
     uint64_t downtime_ms;
+    /*
+     * ... and with the link's speed unknown, as slow as the rate at which
+     * the windows sent; else the same
+     */
+    uint64_t max_downtime_ms;
     /* dirty bitmap syncs, counted as query-migrate's dirty-sync-count */
     uint64_t dirty_syncs;
     /* bytes on the wire, page headers included */

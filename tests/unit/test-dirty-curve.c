@@ -14,6 +14,7 @@
 #include "qemu/bitmap.h"
 #include "qemu/host-utils.h"
 #include "../../migration/dirty-curve.h"
+#include "../../migration/dirty-pace.h"
 #include "../../migration/dirty-sample.h"
 
 #define PAGE_SIZE 64
@@ -650,6 +651,71 @@ static void test_empty_sample(void)
     dirty_sample_free(&s);
 }
 
+/* A block's share of the chunks: at least one for a block of one chunk */
+static void test_pace_chunks(void)
+{
+    g_assert_cmpuint(dirty_pace_chunks(DIRTY_PACE_CHUNK_BYTES - 1,
+                                       64 * DIRTY_PACE_CHUNK_BYTES), ==, 0);
+    g_assert_cmpuint(dirty_pace_chunks(DIRTY_PACE_CHUNK_BYTES,
+                                       1024 * DIRTY_PACE_CHUNK_BYTES), ==, 1);
+    g_assert_cmpuint(dirty_pace_chunks(1024 * DIRTY_PACE_CHUNK_BYTES,
+                                       1024 * DIRTY_PACE_CHUNK_BYTES), ==,
+                     DIRTY_PACE_CHUNKS);
+    g_assert_cmpuint(dirty_pace_chunks(512 * DIRTY_PACE_CHUNK_BYTES,
+                                       1024 * DIRTY_PACE_CHUNK_BYTES), ==,
+                     DIRTY_PACE_CHUNKS / 2);
+}
+
+/*
+ * Chunks read from memory half zero and half data count every page they
+ * read by its kind, whatever the clock says
+ */
+static void test_pace_kinds(void)
+{
+    const size_t page = 4096, per_chunk = DIRTY_PACE_CHUNK_BYTES / page;
+    g_autofree uint8_t *mem = g_malloc0(2 * DIRTY_PACE_CHUNK_BYTES);
+    g_autoptr(GRand) rand = g_rand_new_with_seed(1);
+    DirtyPaceProbe probe = {};
+    DirtyPace pace;
+    size_t i;
+
+    for (i = per_chunk; i < 2 * per_chunk; i++) {
+        mem[i * page + page - 1] = 1;
+    }
+    dirty_pace_probe_memory(&probe, mem, 2 * per_chunk, page, 16, rand);
+    g_assert_cmpuint(probe.zero_pages + probe.data_pages, ==, 16 * per_chunk);
+    g_assert_cmpuint(probe.zero_pages % per_chunk, ==, 0);
+    g_assert_cmpuint(probe.zero_pages, >, 0);
+    g_assert_cmpuint(probe.data_pages, >, 0);
+
+    /* a block smaller than a chunk is not read */
+    dirty_pace_probe_memory(&probe, mem, per_chunk - 1, page, 16, rand);
+    g_assert_cmpuint(probe.zero_pages + probe.data_pages, ==, 16 * per_chunk);
+
+    /* every page of data goes through the stream once more */
+    dirty_pace_probe_stream(&probe, page);
+    g_assert_cmpuint(probe.stream_pages, ==, per_chunk);
+    dirty_pace_result(&probe, &pace);
+    g_assert_cmpuint(pace.page_ns, >=,
+                     DIV_ROUND_UP(probe.data_ns, probe.data_pages));
+    g_assert_cmpuint(pace.fresh_ns, ==, probe.fresh_ns / per_chunk);
+}
+
+/* A kind no page had takes the other's check; nothing timed, nothing known */
+static void test_pace_result(void)
+{
+    DirtyPaceProbe probe = { .zero_pages = 10, .zero_ns = 1000 };
+    DirtyPace pace;
+
+    dirty_pace_result(&probe, &pace);
+    g_assert_cmpuint(pace.zero_ns, ==, 100);
+    g_assert_cmpuint(pace.page_ns, ==, 100);
+    g_assert_cmpuint(pace.fresh_ns, ==, 0);
+    probe = (DirtyPaceProbe) {};
+    dirty_pace_result(&probe, &pace);
+    g_assert_cmpuint(pace.zero_ns + pace.page_ns + pace.fresh_ns, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -677,6 +743,9 @@ int main(int argc, char **argv)
     g_test_add_func("/dirty-curve/sample/hash", test_hash);
     g_test_add_func("/dirty-curve/sample/hash-again", test_hash_again);
     g_test_add_func("/dirty-curve/sample/empty", test_empty_sample);
+    g_test_add_func("/dirty-curve/pace/chunks", test_pace_chunks);
+    g_test_add_func("/dirty-curve/pace/kinds", test_pace_kinds);
+    g_test_add_func("/dirty-curve/pace/result", test_pace_result);
 
     return g_test_run();
 }

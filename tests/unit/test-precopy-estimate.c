@@ -767,6 +767,98 @@ static void test_range_contains(void)
     }
 }
 
+/*
+ * An idle guest of zero pages: without its pace, it goes out within the
+ * first window, where threshold_size is still 0, and switches over
+ * without an exact sync; at 1 us a page, the first pass takes that long
+ * however fast the link, and the windows that end on the way let the
+ * pass end in an exact sync
+ */
+static void test_pace_idle(void)
+{
+    const uint64_t total = 262144;
+    TestCurve tc;
+    PrecopyParams p = cell(125ULL * 1000 * 1000 * 1000 * 1000, 300);
+    PrecopyEstimate e;
+
+    test_curve_init(&tc, total, total, 0, 0);
+    precopy_estimate(&tc.w, &p, &e);
+    g_assert_true(e.converges);
+    g_assert_cmpuint(e.dirty_syncs, ==, 2);
+    g_assert_cmpuint(e.total_time_ms, <, 10);
+
+    tc.w.pace.zero_ns = 1000;
+    precopy_estimate(&tc.w, &p, &e);
+    g_assert_true(e.converges);
+    g_assert_cmpuint(e.dirty_syncs, ==, 3);
+    g_assert_cmpuint(e.total_time_ms, >=, total / 1000);
+    g_assert_cmpuint(e.total_time_ms, <=, total / 1000 + 1);
+}
+
+/*
+ * make demo's guest: a hot set rewritten faster than any window sends it,
+ * then zero pages.  Windows that the sender spends on zero pages send
+ * few bytes, threshold_size falls, and the sync after the first pass
+ * finds the hot set above it: one more round than at the rate limit's
+ * threshold.  A pace far below the rate limit's changes nothing.
+ */
+static void test_pace_threshold(void)
+{
+    const uint64_t total = 131072, hot = 25600;
+    TestCurve tc;
+    PrecopyEstimate bytes, paced;
+
+    test_curve_init_step(&tc, total, total - hot, 1e6, hot, 10);
+    bytes = estimate(&tc, 250 * 1000 * 1000, 1000);
+    g_assert_true(bytes.converges);
+    tc.w.pace.zero_ns = 7000;
+    paced = estimate(&tc, 250 * 1000 * 1000, 1000);
+    g_assert_true(paced.converges);
+    g_assert_cmpuint(paced.dirty_syncs, ==, bytes.dirty_syncs + 1);
+    g_assert_cmpuint(paced.total_time_ms, >, bytes.total_time_ms);
+
+    tc.w.pace = (DirtyPace) { .zero_ns = 10, .page_ns = 100 };
+    paced = estimate(&tc, 250 * 1000 * 1000, 1000);
+    g_assert_cmpuint(paced.dirty_syncs, ==, bytes.dirty_syncs);
+    g_assert_cmpuint(paced.total_time_ms - paced.downtime_ms, ==,
+                     bytes.total_time_ms - bytes.downtime_ms);
+    /* the link's speed unknown, the downtime spans the sender's to the rate's */
+    g_assert_cmpuint(paced.downtime_ms, <, bytes.downtime_ms);
+    g_assert_cmpuint(paced.max_downtime_ms, ==, bytes.downtime_ms);
+}
+
+/*
+ * Without a rate limit, pages with data go at the sender's pace: the
+ * first time at their cost and the destination's first write.  With the
+ * link's speed unknown, the downtime is the sender's time for what is
+ * left, and its slow end the time at the rate the windows sent.
+ */
+static void test_pace_unlimited(void)
+{
+    const uint64_t total = 262144, data = 25600;
+    TestCurve tc;
+    PrecopyParams p = cell(125ULL * 1000 * 1000 * 1000 * 1000, 300);
+    PrecopyEstimate e;
+
+    test_curve_init(&tc, total, total - data, 0, 0);
+    tc.w.pace = (DirtyPace) { .zero_ns = 0, .page_ns = 2000, .fresh_ns = 8000 };
+    precopy_estimate(&tc.w, &p, &e);
+    g_assert_true(e.converges);
+    g_assert_cmpuint(e.total_time_ms, >=, data * 10000 / 1000000);
+    g_assert_cmpuint(e.total_time_ms, <=, data * 10000 / 1000000 + 1);
+
+    /* at 100 MB/s, the rate limit holds it back, and bounds the downtime */
+    p = cell(100 * 1000 * 1000, 300);
+    test_curve_init(&tc, total, total - data, 2000, data);
+    tc.w.pace = (DirtyPace) { .page_ns = 2000 };
+    precopy_estimate(&tc.w, &p, &e);
+    g_assert_true(e.converges);
+    g_assert_cmpuint(e.downtime_ms, <, e.max_downtime_ms);
+    p.link_bandwidth = 100 * 1000 * 1000;
+    precopy_estimate(&tc.w, &p, &e);
+    g_assert_cmpuint(e.downtime_ms, ==, e.max_downtime_ms);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -780,6 +872,9 @@ int main(int argc, char **argv)
                     test_switchover_at_threshold);
     g_test_add_func("/precopy-estimate/unlimited-downtime", test_unlimited);
     g_test_add_func("/precopy-estimate/link-speed", test_link_speed);
+    g_test_add_func("/precopy-estimate/pace/idle", test_pace_idle);
+    g_test_add_func("/precopy-estimate/pace/threshold", test_pace_threshold);
+    g_test_add_func("/precopy-estimate/pace/unlimited", test_pace_unlimited);
     g_test_add_func("/precopy-estimate/rate-limit-flushes",
                     test_rate_limit_flushes);
     g_test_add_func("/precopy-estimate/tail-extrapolation",

@@ -1,0 +1,99 @@
+/*
+ * The migration thread's work per page, timed on the guest's memory
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Sending a page takes the migration thread time as well as bytes on
+ * the wire.  ram_save_target_page() reads the page to check it for zeros
+ * (save_zero_page(), buffer_is_zero()); a page with data is then copied
+ * into the stream and, on the destination, out of it into guest memory,
+ * which the destination host faults in the first time it is written.
+ * Without a rate limit, and in a window of zero pages with one, that work
+ * is what paces the migration, and the bytes the windows send set
+ * threshold_size.  It depends on the host, on how the guest's memory is
+ * backed and on what the guest left in it, so calc-dirty-rate times it
+ * on the guest's own memory while it measures the curve: a few chunks
+ * of guest memory read in address order as migration reads them, and
+ * pages sent through a local socket into memory faulted in as the
+ * destination's is.
+ */
+
+#ifndef QEMU_MIGRATION_DIRTY_PACE_H
+#define QEMU_MIGRATION_DIRTY_PACE_H
+
+#include "dirty-curve.h"
+
+/* The chunks of guest memory a measurement reads, of this many bytes */
+#define DIRTY_PACE_CHUNK_BYTES (2 * 1024 * 1024ULL)
+#define DIRTY_PACE_CHUNKS 8
+
+/* Time spent on the pages of each kind, as a measurement adds it up */
+typedef struct DirtyPaceProbe {
+    uint64_t zero_pages;
+    uint64_t zero_ns;
+    uint64_t data_pages;
+    uint64_t data_ns;
+    uint64_t stream_pages;
+    uint64_t stream_ns;
+    uint64_t fresh_ns;
+} DirtyPaceProbe;
+
+/**
+ * dirty_pace_chunks: How many chunks a RAM block gets
+ *
+ * @bytes: the block's size
+ * @total: the size of all the blocks measured, at least @bytes
+ *
+ * Returns: its share of DIRTY_PACE_CHUNKS, rounded up: at least one for
+ * a block of a chunk or more, none for a smaller one
+ */
+unsigned dirty_pace_chunks(uint64_t bytes, uint64_t total);
+
+/**
+ * dirty_pace_probe_memory: Time the reads of some of a block's pages
+ *
+ * Reads @chunks chunks of DIRTY_PACE_CHUNK_BYTES at random chunk-aligned
+ * places of the block, page by page in address order, each page checked
+ * for zeros.  Adds the time spent on zero pages and on pages with data to
+ * @probe.  Call it before anything
+ * else reads the block, so that pages the guest never touched are read
+ * for the first time, as a migration reads them.
+ *
+ * @probe: the measurement
+ * @host: the block's memory
+ * @pages: its pages
+ * @page_size: bytes per page, a multiple of 64
+ * @chunks: how many chunks to read
+ * @rand: the random source
+ */
+void dirty_pace_probe_memory(DirtyPaceProbe *probe, const void *host,
+                             uint64_t pages, size_t page_size,
+                             unsigned chunks, GRand *rand);
+
+/**
+ * dirty_pace_probe_stream: Time pages through a stream, and their first
+ * writes at the other end
+ *
+ * Sends a chunk of pages with data, each after an 8-byte header and
+ * PRECOPY_FLUSH_PAGES at a time, as QEMUFile sends them, through a local
+ * socket to a thread that copies them into memory of its own: into new
+ * memory, then three times into the same memory again.  Adds to @probe
+ * the median time of the last three, and what the first took more: what
+ * the destination's host spends faulting a page of guest memory in.
+ *
+ * @probe: the measurement
+ * @page_size: bytes per page
+ */
+void dirty_pace_probe_stream(DirtyPaceProbe *probe, size_t page_size);
+
+/**
+ * dirty_pace_result: The time per page of a measurement
+ *
+ * @probe: the measurement
+ * @pace: filled with the time per page: a page with data takes its
+ *        check and its way through the stream; a kind that no page of
+ *        the measurement had is checked as the other
+ */
+void dirty_pace_result(const DirtyPaceProbe *probe, DirtyPace *pace);
+
+#endif
