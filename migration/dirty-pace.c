@@ -68,60 +68,114 @@ void dirty_pace_probe_memory(DirtyPaceProbe *probe, const void *host,
     }
 }
 
-/* Pages per write, as QEMUFile flushes them: see PRECOPY_FLUSH_PAGES */
+/*
+ * Pages with data per write, as QEMUFile flushes them (see
+ * PRECOPY_FLUSH_PAGES), and bytes of its buffer, which zero pages fill
+ */
 #define PACE_FLUSH_PAGES 32
+#define PACE_BUFFER_BYTES 32768
+/* What the stream carries per pass: a few huge pages' worth */
+#define PACE_STREAM_BYTES (4 * DIRTY_PACE_CHUNK_BYTES)
 
-/* The destination: what it receives, read and copied into its memory */
+/* The destination, as ram_load_precopy() handles a page */
 typedef struct PaceReceiver {
     int fd;
     uint8_t *mem;
     size_t pages;
     size_t page_size;
+    bool zero;              /* zero pages: a header and one byte each */
+    /* what was read and not yet taken, as in a QEMUFile's buffer */
+    uint8_t buf[PACE_BUFFER_BYTES];
+    size_t pos;
+    size_t end;
 } PaceReceiver;
+
+static size_t pace_record(const PaceReceiver *r)
+{
+    return sizeof(uint64_t) + (r->zero ? 1 : r->page_size);
+}
+
+/* Fill @len bytes of @dst from @r's stream, read a buffer at a time */
+static bool pace_get(PaceReceiver *r, uint8_t *dst, size_t len)
+{
+    while (len) {
+        size_t n;
+
+        if (r->pos == r->end) {
+            ssize_t got = read(r->fd, r->buf, PACE_BUFFER_BYTES);
+
+            if (got <= 0 && errno != EINTR) {
+                return false;
+            }
+            r->pos = 0;
+            r->end = MAX(0, got);
+            continue;
+        }
+        n = MIN(len, r->end - r->pos);
+        memcpy(dst, r->buf + r->pos, n);
+        r->pos += n;
+        dst += n;
+        len -= n;
+    }
+    return true;
+}
 
 static void *pace_receive(void *opaque)
 {
     PaceReceiver *r = opaque;
-    size_t record = sizeof(uint64_t) + r->page_size;
-    g_autofree uint8_t *buf = g_malloc(record);
-    size_t i, got;
+    uint64_t header;
+    uint8_t byte;
+    size_t i;
 
+    r->pos = r->end = 0;
     for (i = 0; i < r->pages; i++) {
-        for (got = 0; got < record; ) {
-            ssize_t n = read(r->fd, buf + got, record - got);
+        uint8_t *page = r->mem + i * r->page_size;
 
-            if (n <= 0 && errno != EINTR) {
-                return NULL;
-            }
-            got += MAX(0, n);
+        if (!pace_get(r, (uint8_t *)&header, sizeof(header))) {
+            break;
         }
-        memcpy(r->mem + i * r->page_size, buf + sizeof(uint64_t),
-               r->page_size);
+        if (!r->zero) {
+            if (!pace_get(r, page, r->page_size)) {
+                break;
+            }
+        } else if (!pace_get(r, &byte, 1)) {
+            break;
+        } else if (!buffer_is_zero(page, r->page_size)) {
+            /* ram_handle_zero() */
+            memset(page, 0, r->page_size);
+        }
     }
     return NULL;
 }
 
-/* Send @r->pages pages of @page to @r over @fd; the ns it took */
+/* Send @r->pages pages of @page, or zero pages, to @r over @fd; in ns */
 static int64_t pace_send(int fd, PaceReceiver *r, const uint8_t *page)
 {
     struct iovec iov[2 * PACE_FLUSH_PAGES];
+    g_autofree uint8_t *buf = g_malloc0(PACE_BUFFER_BYTES);
+    size_t per_write = r->zero ? PACE_BUFFER_BYTES / pace_record(r) :
+                                 PACE_FLUSH_PAGES;
     uint64_t header = 0;
     QemuThread thread;
     int64_t start = get_clock();
-    size_t i, n;
+    size_t i, j, n;
 
+    for (j = 0; j < PACE_FLUSH_PAGES; j++) {
+        iov[2 * j] = (struct iovec) { &header, sizeof(header) };
+        iov[2 * j + 1] = (struct iovec) { (void *)page, r->page_size };
+    }
     qemu_thread_create(&thread, "dirty-pace", pace_receive, r,
                        QEMU_THREAD_JOINABLE);
     for (i = 0; i < r->pages; i += n) {
-        size_t j;
+        ssize_t sent;
 
-        n = MIN(PACE_FLUSH_PAGES, r->pages - i);
-        for (j = 0; j < n; j++) {
-            iov[2 * j] = (struct iovec) { &header, sizeof(header) };
-            iov[2 * j + 1] = (struct iovec) { (void *)page, r->page_size };
+        n = MIN(per_write, r->pages - i);
+        if (r->zero) {
+            sent = qemu_write_full(fd, buf, n * pace_record(r));
+        } else {
+            sent = iov_send(fd, iov, 2 * n, 0, n * pace_record(r));
         }
-        if (iov_send(fd, iov, 2 * n, 0, n * (sizeof(header) +
-                                             r->page_size)) < 0) {
+        if (sent < 0) {
             break;
         }
     }
@@ -136,37 +190,61 @@ static int compare_ns(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The median of three passes of @r, against what the host's load adds */
+static int64_t pace_median(int fd, PaceReceiver *r, const uint8_t *page)
+{
+    int64_t ns[3];
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(ns); i++) {
+        ns[i] = pace_send(fd, r, page);
+    }
+    qsort(ns, ARRAY_SIZE(ns), sizeof(ns[0]), compare_ns);
+    return ns[1];
+}
+
+/* Memory of the destination's, backed as guest memory is */
+static uint8_t *pace_memory(void)
+{
+    uint8_t *mem = qemu_try_memalign(DIRTY_PACE_CHUNK_BYTES,
+                                     PACE_STREAM_BYTES);
+
+    if (mem) {
+        qemu_madvise(mem, PACE_STREAM_BYTES, QEMU_MADV_HUGEPAGE);
+    }
+    return mem;
+}
+
 void dirty_pace_probe_stream(DirtyPaceProbe *probe, size_t page_size)
 {
     g_autofree uint8_t *page = g_malloc(page_size);
-    PaceReceiver r = {
-        .pages = DIRTY_PACE_CHUNK_BYTES / page_size,
-        .page_size = page_size,
-    };
-    /* into new memory, then three times into the same */
-    int64_t ns[4];
+    g_autofree PaceReceiver *data = g_new0(PaceReceiver, 1);
+    g_autofree PaceReceiver *zero = g_new0(PaceReceiver, 1);
+    int64_t fresh, warm;
     int fds[2];
-    size_t pass;
 
     memset(page, 0x5a, page_size);
     if (qemu_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
         return;
     }
-    r.fd = fds[1];
-    r.mem = qemu_try_memalign(DIRTY_PACE_CHUNK_BYTES, DIRTY_PACE_CHUNK_BYTES);
-    if (r.mem) {
-        /* backed as guest memory is, in huge pages where the host has them */
-        qemu_madvise(r.mem, DIRTY_PACE_CHUNK_BYTES, QEMU_MADV_HUGEPAGE);
-        for (pass = 0; pass < ARRAY_SIZE(ns); pass++) {
-            ns[pass] = pace_send(fds[0], &r, page);
-        }
-        qemu_vfree(r.mem);
-        /* the median of the three, against what the host's load adds */
-        qsort(ns + 1, ARRAY_SIZE(ns) - 1, sizeof(ns[0]), compare_ns);
-        probe->stream_pages += r.pages;
-        probe->stream_ns += ns[2];
-        probe->fresh_ns += MAX(0, ns[0] - ns[2]);
+    data->fd = zero->fd = fds[1];
+    data->pages = zero->pages = PACE_STREAM_BYTES / page_size;
+    data->page_size = zero->page_size = page_size;
+    data->mem = pace_memory();
+    zero->mem = pace_memory();
+    zero->zero = true;
+    if (data->mem && zero->mem) {
+        /* into new memory, then into the same again */
+        fresh = pace_send(fds[0], data, page);
+        warm = pace_median(fds[0], data, page);
+        probe->stream_ns += warm;
+        probe->fresh_ns += MAX(0, fresh - warm);
+        probe->stream_pages += data->pages;
+        probe->zero_stream_ns += pace_median(fds[0], zero, page);
+        probe->zero_stream_pages += zero->pages;
     }
+    qemu_vfree(data->mem);
+    qemu_vfree(zero->mem);
     close(fds[0]);
     close(fds[1]);
 }
@@ -180,9 +258,12 @@ void dirty_pace_result(const DirtyPaceProbe *probe, DirtyPace *pace)
 
     uint64_t stream = probe->stream_pages ?
                       probe->stream_ns / probe->stream_pages : 0;
+    uint64_t zero_stream = probe->zero_stream_pages ?
+                           probe->zero_stream_ns / probe->zero_stream_pages :
+                           0;
 
     *pace = (DirtyPace) {
-        .zero_ns = zero ?: data,
+        .zero_ns = (zero ?: data) + zero_stream,
         .page_ns = (data ?: zero) + stream,
         .fresh_ns = probe->stream_pages ?
                     probe->fresh_ns / probe->stream_pages : 0,

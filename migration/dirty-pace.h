@@ -36,6 +36,8 @@ typedef struct DirtyPaceProbe {
     uint64_t stream_pages;
     uint64_t stream_ns;
     uint64_t fresh_ns;
+    uint64_t zero_stream_pages;
+    uint64_t zero_stream_ns;
 } DirtyPaceProbe;
 
 /**
@@ -71,15 +73,17 @@ void dirty_pace_probe_memory(DirtyPaceProbe *probe, const void *host,
                              unsigned chunks, GRand *rand);
 
 /**
- * dirty_pace_probe_stream: Time pages through a stream, and their first
- * writes at the other end
+ * dirty_pace_probe_stream: Time pages through a stream to a destination
  *
- * Sends a chunk of pages with data, each after an 8-byte header and
- * PRECOPY_FLUSH_PAGES at a time, as QEMUFile sends them, through a local
- * socket to a thread that copies them into memory of its own: into new
- * memory, then three times into the same memory again.  Adds to @probe
- * the median time of the last three, and what the first took more: what
- * the destination's host spends faulting a page of guest memory in.
+ * Sends 8 MiB of pages through a local socket to a thread that handles
+ * them as ram_load_precopy() does, in memory of its own backed as guest
+ * memory is.  Pages with data go each after an 8-byte header,
+ * PRECOPY_FLUSH_PAGES at a time, and are copied into memory new to them,
+ * then three times more into the same memory; zero pages go as a header
+ * and a byte, a QEMUFile buffer at a time, and are checked for zeros at
+ * the other end, three times.  Adds to @probe the median of each three,
+ * and what the first pass of pages with data took more: what the
+ * destination's host spends faulting guest memory in.
  *
  * @probe: the measurement
  * @page_size: bytes per page
@@ -90,9 +94,9 @@ void dirty_pace_probe_stream(DirtyPaceProbe *probe, size_t page_size);
  * dirty_pace_result: The time per page of a measurement
  *
  * @probe: the measurement
- * @pace: filled with the time per page: a page with data takes its
- *        check and its way through the stream; a kind that no page of
- *        the measurement had is checked as the other
+ * @pace: filled with the time per page: a page of each kind takes its
+ *        check and its way through the stream; a kind that no page read
+ *        had is checked as the other
  */
 void dirty_pace_result(const DirtyPaceProbe *probe, DirtyPace *pace);
 

@@ -692,13 +692,16 @@ static void test_pace_kinds(void)
     dirty_pace_probe_memory(&probe, mem, per_chunk - 1, page, 16, rand);
     g_assert_cmpuint(probe.zero_pages + probe.data_pages, ==, 16 * per_chunk);
 
-    /* every page of data goes through the stream once more */
+    /* a page of either kind takes its way through the stream too */
     dirty_pace_probe_stream(&probe, page);
-    g_assert_cmpuint(probe.stream_pages, ==, per_chunk);
+    g_assert_cmpuint(probe.stream_pages, ==, 4 * per_chunk);
+    g_assert_cmpuint(probe.zero_stream_pages, ==, 4 * per_chunk);
     dirty_pace_result(&probe, &pace);
     g_assert_cmpuint(pace.page_ns, >=,
                      DIV_ROUND_UP(probe.data_ns, probe.data_pages));
-    g_assert_cmpuint(pace.fresh_ns, ==, probe.fresh_ns / per_chunk);
+    g_assert_cmpuint(pace.zero_ns, >=,
+                     DIV_ROUND_UP(probe.zero_ns, probe.zero_pages));
+    g_assert_cmpuint(pace.fresh_ns, ==, probe.fresh_ns / (4 * per_chunk));
 }
 
 /* A kind no page had takes the other's check; nothing timed, nothing known */
