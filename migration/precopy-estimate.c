@@ -763,11 +763,16 @@ static void sim_init(PrecopySim *s, const PrecopyWorkload *w,
     if (p->multifd_channels) {
         /*
          * A channel counts its bytes once it has written a whole packet
-         * (multifd_send_thread()).
+         * (multifd_send_thread()), and multifd_send() hands a packet to a
+         * channel that has written its last: when ram_save_iterate()
+         * finds the budget spent, a packet is on its way in each channel,
+         * not yet counted.  They count in the window that ends, which
+         * lets out that many packets more than the main channel would.
          */
         double header = MULTIFD_HEADER_BYTES + MULTIFD_OFFSET_BYTES * packet;
 
         flush = packet * s->page_bytes;
+        budget += budget < 1 ? 0 : p->multifd_channels * flush;
         /* a packet with no pages from each channel, and the flag */
         s->multifd_sync = p->multifd_channels * header + MULTIFD_FLUSH_BYTES;
         /* the channels' handshakes, and the sync of setup */

@@ -119,13 +119,13 @@ def main():
         print(f'{"":18}{"predicted":>14}{"actual":>14}{"error":>9}')
         for name, want, got in rows:
             print(f'{name:18}{want:>14}{got:>14}{(want - got) / got:>+9.1%}')
-        print('\nThe final stop-and-copy is not rate limited: it runs at '
-              'the speed of the link,\nwhich QEMU cannot know.  Unless told '
-              'it (query-migration-estimate\'s link-bandwidth,\nor '
-              'avail-switchover-bandwidth), the estimate assumes '
-              'max-bandwidth, so its\ndowntime, and the total time with it, '
-              'is an upper bound.  Over a unix socket the\nfinal copy is '
-              'much faster than that.')
+        print(f'\nThe final stop-and-copy is not rate limited: it goes as fast '
+              f'as the link and the\nsender go.  QEMU cannot know the link\'s '
+              f'speed, so without link-bandwidth (or\navail-switchover-bandwidth) '
+              f'the estimate gives the downtime at the sender\'s own\npace, '
+              f'as calc-dirty-rate timed it, within a range up to the time at '
+              f'max-bandwidth:\n{cell["downtime"]} ms '
+              f'({cell["min-downtime"]}-{cell["max-downtime"]} ms) here.')
     finally:
         g.close()
 

@@ -342,7 +342,9 @@ static void test_postcopy_phase(void)
  * the channels greet with 64 bytes each, and every sync, setup's
  * included, has each channel send an empty packet and the main channel
  * an 8-byte flag.  An idle guest's bytes are all of that, and nothing
- * else.
+ * else.  A channel counts a packet once written, so a rate limit window
+ * lets out the packets the channels are writing as it ends, besides its
+ * budget.
  */
 static void test_multifd_overheads(void)
 {
@@ -368,10 +370,15 @@ static void test_multifd_overheads(void)
                 zero * header / 128 +
                 e.dirty_syncs * (channels * header + 8);
         g_assert_cmpfloat(fabs(e.transferred - bytes), <=, 1);
+        /*
+         * A window lets out its budget in whole packets, a packet more,
+         * and the packet each channel is still writing: 2 + channels
+         * packets of 128 pages, against the single channel's 256 pages;
+         * the overheads take less than 1% more
+         */
+        g_assert_cmpfloat(fabs((double)e.total_time_ms * (2 + channels) /
+                               (2 * single.total_time_ms) - 1), <, 0.01);
     }
-    /* the overheads are within 1% of the single channel's */
-    g_assert_cmpfloat(fabs((double)e.total_time_ms / single.total_time_ms -
-                           1), <, 0.01);
 }
 
 int main(int argc, char **argv)
