@@ -19,7 +19,7 @@ SOURCE := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/dl/$(QEMU_ORIG))
 TARGETS := qemu-system-x86_64 \
 	$(shell awk '!/^[[:space:]]*(\#|$$)/ { print $$2 }' $(H)/tests.txt)
 
-.PHONY: all build deps fetch assemble configure check check-sanitize check-libvirt demo bench bench-aids bench-libvirt bench-quick export refresh clean distclean
+.PHONY: all build deps fetch assemble configure check check-sanitize check-libvirt demo bench bench-aids bench-pace bench-libvirt bench-quick export refresh clean distclean
 all: build
 
 deps:
@@ -66,6 +66,12 @@ bench: build
 # minutes, the report goes into docs/accuracy/aids.md.
 bench-aids: build
 	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/aids $(CURDIR)/docs/accuracy --aids
+
+# Where the sender's pace holds a migration back: stopped and large
+# mostly idle guests, no rate limit over unix and TCP, multifd: about 20
+# minutes, the report goes into docs/accuracy/pace.md.
+bench-pace: build
+	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/pace $(CURDIR)/docs/accuracy --pace
 
 # The same guests migrated through libvirt, beside the direct path: about
 # 20 minutes, the report goes into docs/accuracy/libvirt.md.

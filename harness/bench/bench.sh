@@ -1,10 +1,11 @@
 #!/bin/bash
-# make bench / make bench-quick / make bench-aids / make bench-libvirt: the
+# make bench / make bench-quick / make bench-aids / make bench-pace /
+# make bench-libvirt: the
 # accuracy benchmarks.  Makes the guests' images (guest-images.sh), runs
 # the migrations
 # (resumable: a run already in the results is not run again) and writes
 # the report.
-# Usage: bench.sh TREE OBJ OUT-DIR REPORT-DIR [--quick | --aids | --libvirt]
+# Usage: bench.sh TREE OBJ OUT-DIR REPORT-DIR [--quick | --aids | --pace | --libvirt]
 
 set -euo pipefail
 
@@ -17,6 +18,7 @@ shift 4
 
 case ${1:-} in
     --aids) bench=bench_aids; shift ;;
+    --pace) bench=bench_pace; shift ;;
     --libvirt) bench=bench_libvirt; shift ;;
     *) bench=bench ;;
 esac

@@ -121,10 +121,11 @@ def set_capabilities(guest, caps):
 
 
 def migrate(src, dst, uri, params, timeout, poll=None, caps=(),
-            dst_caps=(), done=None):
+            dst_caps=(), done=None, dst_params=None):
     """Migrate @src into @dst, just started with -incoming defer, over
-    @uri with the migration parameters @params and the capabilities
-    @caps (and @dst_caps on @dst), then close @dst.  Past @timeout
+    @uri (a TCP port 0 is the one the destination gets) with the
+    migration parameters @params and the capabilities @caps (and
+    @dst_caps and @dst_params on @dst), then close @dst.  Past @timeout
     seconds the migration is cancelled.  While it runs, calls @poll
     every POLL_S seconds with the seconds since it started and
     query-migrate's answer then; once it completed, @done with @dst.
@@ -132,7 +133,13 @@ def migrate(src, dst, uri, params, timeout, poll=None, caps=(),
     try:
         dst.connect(10)
         set_capabilities(dst, dst_caps)
+        if dst_params:
+            dst.cmd('migrate-set-parameters', **dst_params)
         dst.cmd('migrate-incoming', uri=uri)
+        if uri.startswith('tcp:') and uri.endswith(':0'):
+            # the port the destination was given
+            addr = dst.cmd('query-migrate')['socket-address'][0]
+            uri = f'tcp:{addr["host"]}:{addr["port"]}'
         set_capabilities(src, caps)
         src.cmd('migrate-set-parameters', **params)
         start = time.monotonic()
