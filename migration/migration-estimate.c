@@ -174,6 +174,11 @@ static bool estimate_progress(PrecopyProgress *g, PrecopySync *syncs,
     g->window_sent = g->now.transferred -
                      MIN(g->now.transferred,
                          stat64_get(&mig_stats.rate_limit_start));
+    /* threshold_size is that window's bytes per ms times downtime-limit */
+    if (!migrate_avail_switchover_bandwidth() && migrate_downtime_limit()) {
+        g->window_bytes = s->threshold_size * BUFFER_DELAY /
+                          migrate_downtime_limit();
+    }
     *setup_ms = e->first_us / 1000 - s->start_time;
     return precopy_progress_check(g, NULL);
 }
@@ -812,7 +817,7 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
 
     /* a migration without rate limit before it has sent for a window */
     if (running && current) {
-        p.bandwidth = current;
+        p.bandwidth = g.bandwidth = current;
         info->migration = estimate_running(&w, &p, &g, source, refit,
                                            setup_ms);
     }

@@ -721,9 +721,14 @@ static void sim_resume(PrecopySim *s, const PrecopyProgress *g, size_t i)
         s->left = MAX(0, s->window - (double)g->window_sent);
         s->window_bytes = g->window_sent;
     }
-    /* past its first window, at the pace of the pages next in line */
+    /*
+     * past its first window: threshold_size as QEMU has it now, else at
+     * the pace of the pages next in line
+     */
     if (!isinf(s->threshold)) {
-        sim_window_end(s, sim_full_window_bytes(s));
+        sim_window_end(s, i == g->nr_syncs && g->window_bytes &&
+                          g->bandwidth == s->p->bandwidth ?
+                          g->window_bytes : sim_full_window_bytes(s));
     }
 }
 

@@ -105,6 +105,16 @@ typedef struct PrecopyProgress {
      */
     int64_t window_us;
     uint64_t window_sent;
+    /*
+     * The bytes the last rate limit window sent, as threshold_size
+     * tells (migration_update_counters()), at the bandwidth the
+     * migration runs at, @bandwidth bytes per second; 0 if unknown.
+     * For that bandwidth, the estimate takes the threshold to stand where
+     * the migration's does; for others, or unknown, where a window of the
+     * pages next in line would leave it.
+     */
+    uint64_t window_bytes;
+    uint64_t bandwidth;
 } PrecopyProgress;
 
 /*

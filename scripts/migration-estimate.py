@@ -22,8 +22,9 @@ With --domain, the commands go through `virsh qemu-monitor-command`
 migration libvirt will start: libvirt keeps QEMU's downtime-limit, but
 sends its own max-bandwidth as the migration starts, the speed of
 `virsh migrate-setspeed`, else none at all; without a rate limit, the
-estimate needs the link's speed (--link-bandwidth).  watch ends when the
-guest has left the host.
+estimate goes as fast as the sender does, as calc-dirty-rate timed it,
+unless the link's speed (--link-bandwidth) holds it back more.  watch
+ends when the guest has left the host.
 """
 
 import argparse
@@ -172,8 +173,9 @@ def measure(mon, args):
 def libvirt_line(where, est):
     """The estimate of the migration libvirt will start"""
     if not est.get('strategies'):
-        return (f'{where}, as libvirt will migrate: the link\'s speed is '
-                'unknown, give --link-bandwidth')
+        return (f'{where}, as libvirt will migrate: neither the link\'s '
+                'speed nor the sender\'s pace is known, give '
+                '--link-bandwidth')
     cell = est['strategies'][0]['estimate']
     line = (f'{where} and downtime-limit {cell["downtime-limit"]} ms, as '
             f'libvirt will migrate: {cell["verdict"]}')
