@@ -120,6 +120,9 @@ void dirty_curve_bounds(const DirtyCurve *c, DirtyCurve *low,
     size_t i;
 
     *low = *high = *c;
+    /* what the destination's first writes cost, fastest and slowest */
+    low->pace.fresh_ns = MIN(c->pace.fresh_ns, c->pace.min_fresh_ns);
+    high->pace.fresh_ns = MAX(c->pace.fresh_ns, c->pace.max_fresh_ns);
     if ((c->vcpu_busy && c->vcpu_busy < DIRTY_CURVE_IDLE_BUSY) ||
         dirty_curve_bent_early(c)) {
         high->vcpu_busy = DIRTY_CURVE_PACED_BUSY;

@@ -39,6 +39,9 @@ typedef struct DirtyPace {
     uint64_t page_ns;           /* a page with data: checked, copied out */
     /* ... and more when the destination writes it for the first time */
     uint64_t fresh_ns;
+    /* ... as little and as much as it took per page in a huge page */
+    uint64_t min_fresh_ns;
+    uint64_t max_fresh_ns;
 } DirtyPace;
 
 /*
@@ -107,6 +110,8 @@ size_t dirty_curve_schedule(int64_t calc_time_ms, int64_t *times);
  * own bounds.  Whatever the mode, @high of a guest that idled while
  * measured (DIRTY_CURVE_IDLE_BUSY), or whose curve bent before its second
  * reading, is one whose pace no CPU throttle short of all its time slows.
+ * The sender's pace, in all modes, reaches from the destination's first
+ * writes at their fastest at @low to their slowest at @high.
  *
  * @c: the curve as measured
  * @low: filled with the curve at the low ends

@@ -75,7 +75,8 @@ void dirty_pace_probe_memory(DirtyPaceProbe *probe, const void *host,
 #define PACE_FLUSH_PAGES 32
 #define PACE_BUFFER_BYTES 32768
 /* What the stream carries per pass: a few huge pages' worth */
-#define PACE_STREAM_BYTES (4 * DIRTY_PACE_CHUNK_BYTES)
+#define PACE_STREAM_CHUNKS 8
+#define PACE_STREAM_BYTES (PACE_STREAM_CHUNKS * DIRTY_PACE_CHUNK_BYTES)
 
 /* The destination, as ram_load_precopy() handles a page */
 typedef struct PaceReceiver {
@@ -88,6 +89,8 @@ typedef struct PaceReceiver {
     uint8_t buf[PACE_BUFFER_BYTES];
     size_t pos;
     size_t end;
+    /* ns each chunk of the memory took */
+    int64_t chunk_ns[PACE_STREAM_CHUNKS];
 } PaceReceiver;
 
 static size_t pace_record(const PaceReceiver *r)
@@ -123,6 +126,8 @@ static bool pace_get(PaceReceiver *r, uint8_t *dst, size_t len)
 static void *pace_receive(void *opaque)
 {
     PaceReceiver *r = opaque;
+    size_t per_chunk = r->pages / PACE_STREAM_CHUNKS;
+    int64_t start = get_clock();
     uint64_t header;
     uint8_t byte;
     size_t i;
@@ -131,6 +136,12 @@ static void *pace_receive(void *opaque)
     for (i = 0; i < r->pages; i++) {
         uint8_t *page = r->mem + i * r->page_size;
 
+        if (i && !(i % per_chunk)) {
+            int64_t now = get_clock();
+
+            r->chunk_ns[i / per_chunk - 1] = now - start;
+            start = now;
+        }
         if (!pace_get(r, (uint8_t *)&header, sizeof(header))) {
             break;
         }
@@ -145,6 +156,7 @@ static void *pace_receive(void *opaque)
             memset(page, 0, r->page_size);
         }
     }
+    r->chunk_ns[PACE_STREAM_CHUNKS - 1] = get_clock() - start;
     return NULL;
 }
 
@@ -220,8 +232,9 @@ void dirty_pace_probe_stream(DirtyPaceProbe *probe, size_t page_size)
     g_autofree uint8_t *page = g_malloc(page_size);
     g_autofree PaceReceiver *data = g_new0(PaceReceiver, 1);
     g_autofree PaceReceiver *zero = g_new0(PaceReceiver, 1);
-    int64_t fresh, warm;
+    int64_t fresh[PACE_STREAM_CHUNKS], warm;
     int fds[2];
+    size_t i;
 
     memset(page, 0x5a, page_size);
     if (qemu_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
@@ -235,11 +248,21 @@ void dirty_pace_probe_stream(DirtyPaceProbe *probe, size_t page_size)
     zero->zero = true;
     if (data->mem && zero->mem) {
         /* into new memory, then into the same again */
-        fresh = pace_send(fds[0], data, page);
+        pace_send(fds[0], data, page);
+        memcpy(fresh, data->chunk_ns, sizeof(fresh));
         warm = pace_median(fds[0], data, page);
         probe->stream_ns += warm;
-        probe->fresh_ns += MAX(0, fresh - warm);
         probe->stream_pages += data->pages;
+        /* each chunk a huge page or a few, faulted in fast or slow */
+        probe->fresh_min_ns = INT64_MAX;
+        for (i = 0; i < PACE_STREAM_CHUNKS; i++) {
+            int64_t more = MAX(0, fresh[i] - warm / PACE_STREAM_CHUNKS);
+
+            probe->fresh_ns += more;
+            probe->fresh_min_ns = MIN(probe->fresh_min_ns, more);
+            probe->fresh_max_ns = MAX(probe->fresh_max_ns, more);
+        }
+        probe->fresh_chunk_pages = data->pages / PACE_STREAM_CHUNKS;
         probe->zero_stream_ns += pace_median(fds[0], zero, page);
         probe->zero_stream_pages += zero->pages;
     }
@@ -265,7 +288,10 @@ void dirty_pace_result(const DirtyPaceProbe *probe, DirtyPace *pace)
     *pace = (DirtyPace) {
         .zero_ns = (zero ?: data) + zero_stream,
         .page_ns = (data ?: zero) + stream,
-        .fresh_ns = probe->stream_pages ?
-                    probe->fresh_ns / probe->stream_pages : 0,
     };
+    if (probe->stream_pages) {
+        pace->fresh_ns = probe->fresh_ns / probe->stream_pages;
+        pace->min_fresh_ns = probe->fresh_min_ns / probe->fresh_chunk_pages;
+        pace->max_fresh_ns = probe->fresh_max_ns / probe->fresh_chunk_pages;
+    }
 }

@@ -36,6 +36,10 @@ typedef struct DirtyPaceProbe {
     uint64_t stream_pages;
     uint64_t stream_ns;
     uint64_t fresh_ns;
+    /* of its chunks, of this many pages, the fastest and the slowest */
+    uint64_t fresh_chunk_pages;
+    int64_t fresh_min_ns;
+    int64_t fresh_max_ns;
     uint64_t zero_stream_pages;
     uint64_t zero_stream_ns;
 } DirtyPaceProbe;
@@ -75,15 +79,18 @@ void dirty_pace_probe_memory(DirtyPaceProbe *probe, const void *host,
 /**
  * dirty_pace_probe_stream: Time pages through a stream to a destination
  *
- * Sends 8 MiB of pages through a local socket to a thread that handles
+ * Sends 16 MiB of pages through a local socket to a thread that handles
  * them as ram_load_precopy() does, in memory of its own backed as guest
  * memory is.  Pages with data go each after an 8-byte header,
  * PRECOPY_FLUSH_PAGES at a time, and are copied into memory new to them,
  * then three times more into the same memory; zero pages go as a header
  * and a byte, a QEMUFile buffer at a time, and are checked for zeros at
  * the other end, three times.  Adds to @probe the median of each three,
- * and what the first pass of pages with data took more: what the
- * destination's host spends faulting guest memory in.
+ * and what the first pass of pages with data took more, in all and in
+ * its fastest and its slowest chunk of DIRTY_PACE_CHUNK_BYTES: what the
+ * destination's host spends faulting guest memory in, which differs from
+ * one huge page to the next where the host's own memory is backed
+ * lazily.
  *
  * @probe: the measurement
  * @page_size: bytes per page

@@ -593,12 +593,14 @@ static bool estimate_workloads(const PrecopyProgress *g, DirtyCurve curves[3],
 
 /*
  * The estimate for the migration @g under way, @elapsed_ms since it
- * started, under its current downtime-limit and at @p->bandwidth
+ * started, under its current downtime-limit and at @p->bandwidth; if
+ * @lean, with the lowest bandwidth and downtime-limit that converge
+ * searched only when it does not
  */
 static MigrationEstimateRunning *estimate_running(
     const PrecopyWorkloadRange *w, PrecopyParams *p,
     const PrecopyProgress *g, MigrationEstimateCurveSource source,
-    size_t refit, uint64_t setup_ms)
+    size_t refit, uint64_t setup_ms, bool lean)
 {
     MigrationEstimateRunning *run = g_new0(MigrationEstimateRunning, 1);
     uint64_t elapsed = g->now.elapsed_us / 1000 + setup_ms;
@@ -617,11 +619,317 @@ static MigrationEstimateRunning *estimate_running(
     run->min_remaining_time = ms_left(e->min_total_time, elapsed);
     run->has_max_remaining_time = e->has_max_total_time;
     run->max_remaining_time = ms_left(e->max_total_time, elapsed);
+    if (lean && e->verdict == MIGRATION_ESTIMATE_VERDICT_CONVERGES) {
+        /* not searched: what it takes to converge, it has */
+        run->min_bandwidth = g_new0(MigrationEstimateMinBandwidth, 1);
+        run->min_bandwidth->downtime_limit = migrate_downtime_limit();
+        run->min_downtime_limit = g_new0(MigrationEstimateMinDowntimeLimit, 1);
+        run->min_downtime_limit->bandwidth = run->bandwidth;
+        return run;
+    }
     run->min_bandwidth = estimate_min_bandwidth(w, p,
                                                 migrate_downtime_limit());
     run->min_downtime_limit = estimate_min_downtime_limit(w, p,
                                                           run->bandwidth);
     return run;
+}
+
+/*
+ * A query-migration-estimate: the arguments, checked, and what stands in
+ * for those not given
+ */
+typedef struct EstimateQuery {
+    /* the grid; a bandwidth of 0 has no rate limit */
+    uint64_t bw[ESTIMATE_MAX_BANDWIDTHS];
+    size_t nr_bw;
+    bool default_bw;            /* the default bandwidths, not @bw */
+    uint64_t dt[ESTIMATE_MAX_DOWNTIME_LIMITS];
+    size_t nr_dt;
+    uint64_t deadline;
+    /* the parameters a migration starts with; given, or QEMU's */
+    uint64_t max_bandwidth;
+    uint64_t downtime_limit;
+    bool has_params;            /* given: no migration may be under way */
+    uint64_t link_bandwidth;    /* 0 if unknown */
+    MigrationEstimateStrategyList *strategies;
+    uint64_t complete_within;
+    /*
+     * Only the estimate of the migration under way, and what it would
+     * take to converge only if it does not: `info migrate`
+     */
+    bool lean;
+} EstimateQuery;
+
+/* What an estimate needs of the guest and of the migration under way */
+typedef struct EstimateState {
+    PrecopySync syncs[ESTIMATE_SYNCS];
+    PrecopyProgress g;
+    bool running;
+    int64_t setup_ms;
+    DirtyCurve curves[3];
+    MigrationEstimateCurveSource source;
+    size_t refit;
+    PrecopyWorkloadRange w;
+    PrecopyParams p;
+    /* the link's speed, else the sender's pace stands in; 0 if unknown */
+    uint64_t link;
+    /* the bandwidth the migration runs at, or starts with; 0 if unknown */
+    uint64_t current;
+} EstimateState;
+
+/* @value, or 0 if not given; within @min and @max if given, else an error */
+static bool query_ms(bool has, uint64_t value, const char *name,
+                     uint64_t min, uint64_t max, uint64_t *ms, Error **errp)
+{
+    if (has && (value < min || value > max)) {
+        error_setg(errp, "'%s' must be between %" PRIu64 " and %" PRIu64
+                   " ms", name, min, max);
+        return false;
+    }
+    *ms = has ? value : 0;
+    return true;
+}
+
+/* Fill in @q->bw, 0 for a bandwidth without rate limit */
+static bool query_bandwidths(EstimateQuery *q, bool has, sizeList *l,
+                             Error **errp)
+{
+    uint64_t bw[ESTIMATE_MAX_BANDWIDTHS + 1];
+
+    q->default_bw = !has;
+    for (q->nr_bw = 0; has && l && q->nr_bw < ARRAY_SIZE(bw); l = l->next) {
+        bw[q->nr_bw++] = bandwidth_unlimited(l->value) ? 0 : l->value;
+    }
+    if (has && !grid_check(bw, q->nr_bw, "bandwidths",
+                           ESTIMATE_MAX_BANDWIDTHS, 0, ESTIMATE_MAX_BANDWIDTH,
+                           errp)) {
+        return false;
+    }
+    memcpy(q->bw, bw, q->nr_bw * sizeof(bw[0]));
+    return true;
+}
+
+/* Fill in @q->dt: @l, or the defaults and the downtime-limit */
+static bool query_downtime_limits(EstimateQuery *q, bool has, uint64List *l,
+                                  Error **errp)
+{
+    uint64_t dt[ESTIMATE_MAX_DOWNTIME_LIMITS + 1];
+
+    if (!has) {
+        q->nr_dt = grid_default(estimate_downtime_limits_ms,
+                                ARRAY_SIZE(estimate_downtime_limits_ms),
+                                true, q->downtime_limit, q->dt);
+        return true;
+    }
+    for (q->nr_dt = 0; l && q->nr_dt < ARRAY_SIZE(dt); l = l->next) {
+        dt[q->nr_dt++] = l->value;
+    }
+    if (!grid_check(dt, q->nr_dt, "downtime-limits",
+                    ESTIMATE_MAX_DOWNTIME_LIMITS, 0,
+                    ESTIMATE_MAX_DOWNTIME_LIMIT_MS, errp)) {
+        return false;
+    }
+    memcpy(q->dt, dt, q->nr_dt * sizeof(dt[0]));
+    return true;
+}
+
+/* Check @l, at most ESTIMATE_MAX_STRATEGIES of them */
+static bool query_strategies(MigrationEstimateStrategyList *l, Error **errp)
+{
+    size_t n = 0;
+
+    for (; l; l = l->next) {
+        if (++n > ESTIMATE_MAX_STRATEGIES) {
+            error_setg(errp, "'strategies' must have at most %d entries",
+                       ESTIMATE_MAX_STRATEGIES);
+            return false;
+        }
+        if (!strategy_check(l->value, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The guest and the migration under way, for @q; false if neither a
+ * curve nor a migration gives a workload, or @q asks for what cannot be
+ */
+static bool estimate_state(const EstimateQuery *q, EstimateState *st,
+                           Error **errp)
+{
+    bool unlimited = bandwidth_unlimited(q->max_bandwidth);
+    size_t i;
+
+    st->running = estimate_progress(&st->g, st->syncs, &st->setup_ms);
+    if (st->running && q->has_params) {
+        error_setg(errp, "'max-bandwidth' and 'downtime-limit' are for a "
+                   "migration to start, and one is under way");
+        return false;
+    }
+    if (!estimate_workloads(st->running ? &st->g : NULL, st->curves,
+                            &st->source, &st->refit, &st->w, errp)) {
+        return false;
+    }
+    st->p = (PrecopyParams) {
+        .switchover_bandwidth = migrate_avail_switchover_bandwidth(),
+        .link_bandwidth = q->link_bandwidth,
+        .deadline_ms = ms_left(q->deadline, st->setup_ms),
+        .progress = st->running ? &st->g : NULL,
+    };
+    /*
+     * Without a rate limit, a migration goes as fast as the link lets it,
+     * or one under way as fast as it has, or else as the sender does
+     */
+    st->link = q->link_bandwidth ?: st->p.switchover_bandwidth ?:
+               (st->running ? estimate_progress_rate(&st->g) : 0);
+    if (!st->link && (st->w.measured.pace.page_ns ||
+                      st->w.measured.pace.zero_ns)) {
+        st->link = ESTIMATE_MAX_BANDWIDTH;
+    }
+    st->current = unlimited ? st->link : q->max_bandwidth;
+    for (i = 0; i < q->nr_bw; i++) {
+        if (!q->bw[i] && !st->link) {
+            error_setg(errp, "'bandwidths' without rate limit need the "
+                       "link's speed ('link-bandwidth' or the "
+                       "avail-switchover-bandwidth parameter) or the "
+                       "sender's pace, which calc-dirty-rate measures");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The rows of the grid of @q, each @st->link where it has no rate limit */
+static MigrationEstimateBandwidthList *estimate_rows(const EstimateQuery *q,
+                                                     EstimateState *st)
+{
+    MigrationEstimateBandwidthList *rows = NULL, **tail = &rows;
+    uint64_t bw[ESTIMATE_MAX_BANDWIDTHS + 1];
+    bool unlimited = bandwidth_unlimited(q->max_bandwidth);
+    size_t nr_bw = q->nr_bw, i, j;
+
+    memcpy(bw, q->bw, nr_bw * sizeof(bw[0]));
+    if (q->default_bw) {
+        nr_bw = grid_default(estimate_bandwidths,
+                             ARRAY_SIZE(estimate_bandwidths), !unlimited,
+                             q->max_bandwidth, bw);
+        if (unlimited && st->link) {
+            bw[nr_bw++] = 0;
+        }
+    }
+    for (i = 0; i < nr_bw; i++) {
+        MigrationEstimateBandwidth *row = g_new0(MigrationEstimateBandwidth, 1);
+        MigrationEstimateList **cells = &row->estimates;
+
+        row->bandwidth = st->p.bandwidth = bw[i] ?: st->link;
+        row->has_unlimited = row->unlimited = !bw[i];
+        for (j = 0; j < q->nr_dt; j++) {
+            QAPI_LIST_APPEND(cells, estimate_cell(&st->w, &st->p, q->dt[j],
+                                                  st->setup_ms));
+        }
+        QAPI_LIST_APPEND(cells, estimate_cell(&st->w, &st->p,
+                                              PRECOPY_DOWNTIME_UNLIMITED,
+                                              st->setup_ms));
+        QAPI_LIST_APPEND(tail, row);
+    }
+    return rows;
+}
+
+/* The aids of @q->strategies, at the bandwidth the migration runs at */
+static void estimate_aids(const EstimateQuery *q, EstimateState *st,
+                          MigrationEstimateInfo *info)
+{
+    MigrationEstimateStrategyResultList **results = &info->strategies;
+    MigrationEstimateStrategyList *l;
+
+    st->p.bandwidth = st->current;
+    st->p.downtime_limit_ms = q->downtime_limit;
+    info->has_strategies = true;
+    for (l = q->strategies; l; l = l->next) {
+        QAPI_LIST_APPEND(results, estimate_strategy(&st->w, &st->p, l->value,
+                                                    st->setup_ms));
+    }
+    info->advice = estimate_advice(&st->w, &st->p, q->complete_within,
+                                   st->setup_ms);
+}
+
+/* What the answer says of the guest and the link */
+static void estimate_inputs(const EstimateState *st,
+                            MigrationEstimateInfo *info)
+{
+    const DirtyPace *pace = &st->w.measured.pace;
+
+    /* how much a throttle slows the guest, the grid does not ask */
+    info->exact = st->curves[0].exact &&
+                  precopy_workload_same_curve(&st->w.low, &st->w.measured) &&
+                  precopy_workload_same_curve(&st->w.high, &st->w.measured);
+    if (st->p.link_bandwidth || st->p.switchover_bandwidth) {
+        info->has_link_bandwidth = true;
+        info->link_bandwidth = st->p.link_bandwidth ?:
+                               st->p.switchover_bandwidth;
+    }
+    if (pace->page_ns || pace->zero_ns) {
+        info->pace = g_new(MigrationEstimatePace, 1);
+        *info->pace = (MigrationEstimatePace) {
+            .zero_page = pace->zero_ns,
+            .page = pace->page_ns,
+            .fresh_page = pace->fresh_ns,
+            .min_fresh_page = pace->min_fresh_ns,
+            .max_fresh_page = pace->max_fresh_ns,
+        };
+    }
+}
+
+/* The answer to @q */
+static MigrationEstimateInfo *migration_estimate(const EstimateQuery *q,
+                                                 Error **errp)
+{
+    g_autofree EstimateState *st = g_new0(EstimateState, 1);
+    int64_t start_us = g_get_monotonic_time();
+    MigrationEstimateInfo *info;
+    MigrationEstimateMinBandwidthList **mins;
+    size_t j;
+
+    if (!estimate_state(q, st, errp)) {
+        return NULL;
+    }
+    info = g_new0(MigrationEstimateInfo, 1);
+    info->deadline = q->deadline;
+    estimate_inputs(st, info);
+    if (q->nr_dt) {
+        info->bandwidths = estimate_rows(q, st);
+    }
+    mins = &info->min_bandwidth;
+    for (j = 0; j < q->nr_dt; j++) {
+        QAPI_LIST_APPEND(mins, estimate_min_bandwidth(&st->w, &st->p,
+                                                      q->dt[j]));
+    }
+    /* a migration without rate limit before it has sent for a window */
+    if (st->running && st->current) {
+        st->p.bandwidth = st->g.bandwidth = st->current;
+        info->migration = estimate_running(&st->w, &st->p, &st->g,
+                                           st->source, st->refit,
+                                           st->setup_ms, q->lean);
+    }
+    if (st->current && q->strategies) {
+        estimate_aids(q, st, info);
+    }
+    trace_query_migration_estimate(q->nr_bw, q->nr_dt + 1, st->running,
+                                   g_get_monotonic_time() - start_us);
+    return info;
+}
+
+/* @q for the grid of QEMU's own parameters and strategy */
+static void estimate_query_default(EstimateQuery *q)
+{
+    *q = (EstimateQuery) {
+        .default_bw = true,
+        .deadline = ESTIMATE_DEFAULT_DEADLINE_MS,
+        .max_bandwidth = migrate_max_bandwidth(),
+        .downtime_limit = migrate_downtime_limit(),
+        .complete_within = ESTIMATE_DEFAULT_DEADLINE_MS,
+    };
 }
 
 MigrationEstimateInfo *qmp_query_migration_estimate(
@@ -635,49 +943,20 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
     bool has_complete_within, uint64_t complete_within,
     Error **errp)
 {
-    g_autoptr(MigrationEstimateStrategyList) current_strategy = NULL;
-    MigrationEstimateStrategyList *l;
-    MigrationEstimateStrategyResultList **results;
-    size_t nr_strategies = 0;
-    /* one more than allowed, to tell that there were too many */
-    uint64_t bw[ESTIMATE_MAX_BANDWIDTHS + 1];
-    uint64_t dt[ESTIMATE_MAX_DOWNTIME_LIMITS + 1];
-    int64_t start_us = g_get_monotonic_time();
-    MigrationEstimateInfo *info;
-    MigrationEstimateBandwidthList **rows;
-    MigrationEstimateMinBandwidthList **mins;
-    PrecopySync syncs[ESTIMATE_SYNCS];
-    PrecopyProgress g;
-    int64_t setup_ms = 0;
-    bool running = estimate_progress(&g, syncs, &setup_ms);
-    uint64_t link, current;
-    bool unlimited;
-    DirtyCurve curves[3];
-    MigrationEstimateCurveSource source = MIGRATION_ESTIMATE_CURVE_SOURCE_NONE;
-    size_t refit = 0;
-    PrecopyWorkloadRange w;
-    PrecopyParams p;
-    size_t nr_bw = 0, nr_dt = 0, i, j;
+    g_autoptr(MigrationEstimateStrategyList) current = NULL;
+    EstimateQuery q;
 
-    if (!has_deadline) {
-        deadline = ESTIMATE_DEFAULT_DEADLINE_MS;
-    } else if (deadline < ESTIMATE_MIN_DEADLINE_MS ||
-               deadline > ESTIMATE_MAX_DEADLINE_MS) {
-        error_setg(errp, "'deadline' must be between %d and %d ms",
-                   ESTIMATE_MIN_DEADLINE_MS, ESTIMATE_MAX_DEADLINE_MS);
+    estimate_query_default(&q);
+    if (!query_ms(has_deadline, deadline, "deadline",
+                  ESTIMATE_MIN_DEADLINE_MS, ESTIMATE_MAX_DEADLINE_MS,
+                  &q.deadline, errp) ||
+        !query_ms(has_complete_within, complete_within, "complete-within",
+                  ESTIMATE_MIN_DEADLINE_MS, ESTIMATE_MAX_DEADLINE_MS,
+                  &q.complete_within, errp)) {
         return NULL;
     }
-    if (running && (has_max_bandwidth || has_downtime_limit)) {
-        error_setg(errp, "'max-bandwidth' and 'downtime-limit' are for a "
-                   "migration to start, and one is under way");
-        return NULL;
-    }
-    if (!has_max_bandwidth) {
-        max_bandwidth = migrate_max_bandwidth();
-    }
-    if (!has_downtime_limit) {
-        downtime_limit = migrate_downtime_limit();
-    } else if (downtime_limit > ESTIMATE_MAX_DOWNTIME_LIMIT_MS) {
+    if (has_downtime_limit &&
+        downtime_limit > ESTIMATE_MAX_DOWNTIME_LIMIT_MS) {
         error_setg(errp, "'downtime-limit' must be at most %d ms",
                    ESTIMATE_MAX_DOWNTIME_LIMIT_MS);
         return NULL;
@@ -688,155 +967,25 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
                    ESTIMATE_MAX_BANDWIDTH);
         return NULL;
     }
-    if (!has_complete_within) {
-        complete_within = deadline;
-    } else if (complete_within < ESTIMATE_MIN_DEADLINE_MS ||
-               complete_within > ESTIMATE_MAX_DEADLINE_MS) {
-        error_setg(errp, "'complete-within' must be between %d and %d ms",
-                   ESTIMATE_MIN_DEADLINE_MS, ESTIMATE_MAX_DEADLINE_MS);
-        return NULL;
-    }
+    q.deadline = q.deadline ?: ESTIMATE_DEFAULT_DEADLINE_MS;
+    q.complete_within = q.complete_within ?: q.deadline;
+    q.downtime_limit = has_downtime_limit ? downtime_limit :
+                                            migrate_downtime_limit();
+    q.max_bandwidth = has_max_bandwidth ? max_bandwidth :
+                                          migrate_max_bandwidth();
+    q.has_params = has_max_bandwidth || has_downtime_limit;
+    q.link_bandwidth = has_link_bandwidth ? link_bandwidth : 0;
     if (!has_strategies) {
-        QAPI_LIST_PREPEND(current_strategy, strategy_current());
-        strategies = current_strategy;
+        QAPI_LIST_PREPEND(current, strategy_current());
     }
-    for (l = strategies; l; l = l->next) {
-        if (++nr_strategies > ESTIMATE_MAX_STRATEGIES) {
-            error_setg(errp, "'strategies' must have at most %d entries",
-                       ESTIMATE_MAX_STRATEGIES);
-            return NULL;
-        }
-        if (!strategy_check(l->value, errp)) {
-            return NULL;
-        }
-    }
-    p = (PrecopyParams) {
-        .switchover_bandwidth = migrate_avail_switchover_bandwidth(),
-        .link_bandwidth = has_link_bandwidth ? link_bandwidth : 0,
-        .deadline_ms = ms_left(deadline, setup_ms),
-        .progress = running ? &g : NULL,
-    };
-    /*
-     * The link's speed, 0 if unknown: without a rate limit, a migration
-     * under way sends as fast as it has
-     */
-    link = p.link_bandwidth ?: p.switchover_bandwidth ?:
-           (running ? estimate_progress_rate(&g) : 0);
-    if (!estimate_workloads(running ? &g : NULL, curves, &source, &refit, &w,
-                            errp)) {
+    q.strategies = has_strategies ? strategies : current;
+    if (!query_strategies(q.strategies, errp) ||
+        !query_bandwidths(&q, has_bandwidths, bandwidths, errp) ||
+        !query_downtime_limits(&q, has_downtime_limits, downtime_limits,
+                               errp)) {
         return NULL;
     }
-    /* with the link's speed unknown, as fast as the sender goes */
-    if (!link && (w.measured.pace.page_ns || w.measured.pace.zero_ns)) {
-        link = ESTIMATE_MAX_BANDWIDTH;
-    }
-    unlimited = bandwidth_unlimited(max_bandwidth);
-    current = unlimited ? link : max_bandwidth;
-
-    /* in @bw, 0 is no rate limit */
-    if (has_bandwidths) {
-        for (; bandwidths && nr_bw < ARRAY_SIZE(bw);
-             bandwidths = bandwidths->next) {
-            bw[nr_bw] = bandwidth_unlimited(bandwidths->value) ?
-                        0 : bandwidths->value;
-            if (!bw[nr_bw++] && !link) {
-                error_setg(errp, "'bandwidths' without rate limit need the "
-                           "link's speed ('link-bandwidth' or the "
-                           "avail-switchover-bandwidth parameter) or the "
-                           "sender's pace, which calc-dirty-rate measures");
-                return NULL;
-            }
-        }
-        if (!grid_check(bw, nr_bw, "bandwidths", ESTIMATE_MAX_BANDWIDTHS,
-                        0, ESTIMATE_MAX_BANDWIDTH, errp)) {
-            return NULL;
-        }
-    } else {
-        nr_bw = grid_default(estimate_bandwidths,
-                             ARRAY_SIZE(estimate_bandwidths),
-                             !unlimited, max_bandwidth, bw);
-        if (unlimited && link) {
-            bw[nr_bw++] = 0;
-        }
-    }
-    if (has_downtime_limits) {
-        for (; downtime_limits && nr_dt < ARRAY_SIZE(dt);
-             downtime_limits = downtime_limits->next) {
-            dt[nr_dt++] = downtime_limits->value;
-        }
-        if (!grid_check(dt, nr_dt, "downtime-limits",
-                        ESTIMATE_MAX_DOWNTIME_LIMITS,
-                        0, ESTIMATE_MAX_DOWNTIME_LIMIT_MS, errp)) {
-            return NULL;
-        }
-    } else {
-        nr_dt = grid_default(estimate_downtime_limits_ms,
-                             ARRAY_SIZE(estimate_downtime_limits_ms),
-                             true, downtime_limit, dt);
-    }
-
-    info = g_new0(MigrationEstimateInfo, 1);
-    info->deadline = deadline;
-    /* how much a throttle slows the guest, the grid does not ask */
-    info->exact = curves[0].exact &&
-                  precopy_workload_same_curve(&w.low, &w.measured) &&
-                  precopy_workload_same_curve(&w.high, &w.measured);
-    if (p.link_bandwidth || p.switchover_bandwidth) {
-        info->has_link_bandwidth = true;
-        info->link_bandwidth = p.link_bandwidth ?: p.switchover_bandwidth;
-    }
-    if (w.measured.pace.page_ns || w.measured.pace.zero_ns) {
-        info->pace = g_new(MigrationEstimatePace, 1);
-        *info->pace = (MigrationEstimatePace) {
-            .zero_page = w.measured.pace.zero_ns,
-            .page = w.measured.pace.page_ns,
-            .fresh_page = w.measured.pace.fresh_ns,
-        };
-    }
-
-    rows = &info->bandwidths;
-    for (i = 0; i < nr_bw; i++) {
-        MigrationEstimateBandwidth *row = g_new0(MigrationEstimateBandwidth, 1);
-        MigrationEstimateList **cells = &row->estimates;
-
-        row->bandwidth = p.bandwidth = bw[i] ?: link;
-        row->has_unlimited = row->unlimited = !bw[i];
-        for (j = 0; j < nr_dt; j++) {
-            QAPI_LIST_APPEND(cells, estimate_cell(&w, &p, dt[j], setup_ms));
-        }
-        QAPI_LIST_APPEND(cells, estimate_cell(&w, &p,
-                                              PRECOPY_DOWNTIME_UNLIMITED,
-                                              setup_ms));
-        QAPI_LIST_APPEND(rows, row);
-    }
-
-    mins = &info->min_bandwidth;
-    for (j = 0; j < nr_dt; j++) {
-        QAPI_LIST_APPEND(mins, estimate_min_bandwidth(&w, &p, dt[j]));
-    }
-
-    /* a migration without rate limit before it has sent for a window */
-    if (running && current) {
-        p.bandwidth = g.bandwidth = current;
-        info->migration = estimate_running(&w, &p, &g, source, refit,
-                                           setup_ms);
-    }
-
-    if (current && strategies) {
-        p.bandwidth = current;
-        p.downtime_limit_ms = downtime_limit;
-        info->has_strategies = true;
-        results = &info->strategies;
-        for (l = strategies; l; l = l->next) {
-            QAPI_LIST_APPEND(results,
-                             estimate_strategy(&w, &p, l->value, setup_ms));
-        }
-        info->advice = estimate_advice(&w, &p, complete_within, setup_ms);
-    }
-
-    trace_query_migration_estimate(nr_bw, nr_dt + 1, running,
-                                   g_get_monotonic_time() - start_us);
-    return info;
+    return migration_estimate(&q, errp);
 }
 
 /* "850ms", "1.4s", "1m55s", "1h02m" */
@@ -895,7 +1044,8 @@ static void hmp_print_curve(Monitor *mon)
                    dirty->total_pages, dirty->page_size,
                    exact ? "" : "about ", dirty->zero_pages);
     if (exact) {
-        monitor_printf(mon, "Every page counted: no ranges\n");
+        monitor_printf(mon, "Every page counted: ranges cover the "
+                       "sender's pace only\n");
     } else {
         monitor_printf(mon, "%" PRIu64 " pages sampled: ranges cover the "
                        "95%% confidence interval of each reading\n",
@@ -1041,16 +1191,13 @@ static void hmp_print_running(Monitor *mon, const MigrationEstimateRunning *run)
 void hmp_info_migrate_estimate_line(Monitor *mon)
 {
     g_autoptr(MigrationEstimateInfo) info = NULL;
-    /* the least of a grid: the current parameters */
-    sizeList bandwidth = {
-        .value = MIN(MAX(migrate_max_bandwidth(), 1), ESTIMATE_MAX_BANDWIDTH),
-    };
-    uint64List downtime_limit = { .value = migrate_downtime_limit() };
+    EstimateQuery q;
 
-    info = qmp_query_migration_estimate(true, &bandwidth, true,
-                                        &downtime_limit, false, 0, false, 0,
-                                        false, 0, false, 0, true, NULL,
-                                        false, 0, NULL);
+    /* no grid, no strategies: the migration under way alone */
+    estimate_query_default(&q);
+    q.default_bw = false;
+    q.lean = true;
+    info = migration_estimate(&q, NULL);
     if (info && info->migration) {
         monitor_printf(mon, "Estimate: \t\t");
         hmp_print_running(mon, info->migration);
@@ -1151,50 +1298,14 @@ static MigrationEstimateStrategyList *hmp_strategies(void)
     return strategies;
 }
 
-void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
+/* The grid of @info as a table, a column per downtime-limit */
+static void hmp_print_table(Monitor *mon, const MigrationEstimateInfo *info)
 {
-    g_autoptr(MigrationEstimateStrategyList) strategies = hmp_strategies();
-    g_autoptr(MigrationEstimateInfo) info = NULL;
     g_autoptr(GPtrArray) text = g_ptr_array_new_with_free_func(g_free);
+    int width[ESTIMATE_MAX_DOWNTIME_LIMITS + 1] = { 0 };
     MigrationEstimateBandwidthList *row;
     MigrationEstimateList *cell;
-    MigrationEstimateMinBandwidthList *min;
-    g_autofree char *deadline = NULL;
-    int width[ESTIMATE_MAX_DOWNTIME_LIMITS + 1] = { 0 };
-    Error *err = NULL;
-    size_t columns = 0, i, j;
-
-    info = qmp_query_migration_estimate(false, NULL, false, NULL, false, 0,
-                                        false, 0, false, 0, false, 0,
-                                        true, strategies, false, 0, &err);
-    if (hmp_handle_error(mon, err)) {
-        return;
-    }
-    hmp_print_curve(mon);
-    if (info->pace) {
-        monitor_printf(mon, "Sender's time per page: %" PRIu64 " ns for a "
-                       "zero page, %" PRIu64 " ns with data, %" PRIu64
-                       " ns more the first time\n", info->pace->zero_page,
-                       info->pace->page, info->pace->fresh_page);
-    }
-    deadline = format_duration(info->deadline);
-    if (info->migration) {
-        g_autofree char *elapsed = format_duration(info->migration->elapsed);
-
-        monitor_printf(mon, "Migration under way for %s, %" PRIu64 " syncs; "
-                       "dirty page curve: %s, fitted to %" PRIu64 " syncs\n",
-                       elapsed, info->migration->dirty_sync_count,
-                       MigrationEstimateCurveSource_str(
-                           info->migration->curve),
-                       info->migration->refit_syncs);
-        hmp_print_running(mon, info->migration);
-        monitor_printf(mon, "Estimated total time with these parameters "
-                       "from now on ");
-    } else {
-        monitor_printf(mon, "Estimated migration time ");
-    }
-    monitor_printf(mon, "('?': may not converge, '-': does not converge "
-                   "within %s)\n", deadline);
+    size_t columns = 0, i;
 
     /* the header, then the rows, each a string per column */
     for (cell = info->bandwidths->value->estimates; cell; cell = cell->next) {
@@ -1212,12 +1323,10 @@ void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
         width[i % columns] = MAX(width[i % columns],
                                  strlen(g_ptr_array_index(text, i)));
     }
-
     monitor_printf(mon, "%-12s", "bandwidth");
     row = info->bandwidths;
     for (i = 0; i < text->len; i++) {
-        j = i % columns;
-        if (i && !j) {
+        if (i && !(i % columns)) {
             g_autofree char *bandwidth = row->value->unlimited ?
                 g_strdup("unlimited") :
                 format_bandwidth(row->value->bandwidth);
@@ -1225,11 +1334,62 @@ void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
             monitor_printf(mon, "\n%-12s", bandwidth);
             row = row->next;
         }
-        monitor_printf(mon, " %*s", width[j],
+        monitor_printf(mon, " %*s", width[i % columns],
                        (char *)g_ptr_array_index(text, i));
     }
     monitor_printf(mon, "\n");
+}
 
+/* Where the estimate of @info starts from: the guest, the migration */
+static void hmp_print_inputs(Monitor *mon, const MigrationEstimateInfo *info)
+{
+    g_autofree char *deadline = format_duration(info->deadline);
+    const MigrationEstimateRunning *run = info->migration;
+
+    hmp_print_curve(mon);
+    if (info->pace) {
+        monitor_printf(mon, "Sender's time per page: %" PRIu64 " ns for a "
+                       "zero page, %" PRIu64 " ns with data, %" PRIu64
+                       " ns (%" PRIu64 "-%" PRIu64 ") more the first time\n",
+                       info->pace->zero_page, info->pace->page,
+                       info->pace->fresh_page, info->pace->min_fresh_page,
+                       info->pace->max_fresh_page);
+    }
+    if (run) {
+        g_autofree char *elapsed = format_duration(run->elapsed);
+
+        monitor_printf(mon, "Migration under way for %s, %" PRIu64 " syncs; "
+                       "dirty page curve: %s, fitted to %" PRIu64 " syncs\n",
+                       elapsed, run->dirty_sync_count,
+                       MigrationEstimateCurveSource_str(run->curve),
+                       run->refit_syncs);
+        hmp_print_running(mon, run);
+    }
+    monitor_printf(mon, "%s ('?': may not converge, '-': does not converge "
+                   "within %s)\n", run ? "Estimated total time with these "
+                   "parameters from now on" : "Estimated migration time",
+                   deadline);
+}
+
+void hmp_info_migrate_estimate(Monitor *mon, const QDict *qdict)
+{
+    g_autoptr(MigrationEstimateStrategyList) strategies = hmp_strategies();
+    g_autoptr(MigrationEstimateInfo) info = NULL;
+    MigrationEstimateMinBandwidthList *min;
+    Error *err = NULL;
+    EstimateQuery q;
+
+    estimate_query_default(&q);
+    q.nr_dt = grid_default(estimate_downtime_limits_ms,
+                           ARRAY_SIZE(estimate_downtime_limits_ms),
+                           true, q.downtime_limit, q.dt);
+    q.strategies = strategies;
+    info = migration_estimate(&q, &err);
+    if (hmp_handle_error(mon, err)) {
+        return;
+    }
+    hmp_print_inputs(mon, info);
+    hmp_print_table(mon, info);
     monitor_printf(mon, "Lowest bandwidth that converges:\n");
     for (min = info->min_bandwidth; min; min = min->next) {
         g_autofree char *limit =

@@ -1437,7 +1437,6 @@ bool precopy_workload_same_curve(const PrecopyWorkload *a,
            a->total_pages == b->total_pages &&
            a->zero_pages == b->zero_pages &&
            a->page_size == b->page_size &&
-           !memcmp(&a->pace, &b->pace, sizeof(a->pace)) &&
            !memcmp(a->readings, b->readings,
                    a->nr_readings * sizeof(a->readings[0]));
 }
@@ -1451,7 +1450,7 @@ bool precopy_workload_equal(const PrecopyWorkload *a,
 /*
  * The ends of the range, and the curve as measured, if not all the same
  * guest to a migration with @p: how busy its vCPUs were matters only
- * under a throttle
+ * under a throttle, the sender's pace always
  */
 static size_t range_workloads(const PrecopyWorkloadRange *w,
                               const PrecopyParams *p,
@@ -1462,7 +1461,9 @@ static size_t range_workloads(const PrecopyWorkloadRange *w,
         precopy_workload_same_curve : precopy_workload_equal;
 
     each[0] = &w->measured;
-    if (same(&w->low, &w->measured) && same(&w->high, &w->measured)) {
+    if (same(&w->low, &w->measured) && same(&w->high, &w->measured) &&
+        !memcmp(&w->low.pace, &w->measured.pace, sizeof(DirtyPace)) &&
+        !memcmp(&w->high.pace, &w->measured.pace, sizeof(DirtyPace))) {
         return 1;
     }
     each[1] = &w->low;

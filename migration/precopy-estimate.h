@@ -318,8 +318,7 @@ bool precopy_workload_equal(const PrecopyWorkload *a,
 
 /**
  * precopy_workload_same_curve: Whether two workloads dirty the same
- * pages, however busy their vCPUs were: the same guest to a migration
- * that does not throttle it
+ * pages, however busy their vCPUs were and however fast the sender is
  *
  * @a: a workload
  * @b: another

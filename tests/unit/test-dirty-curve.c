@@ -694,14 +694,17 @@ static void test_pace_kinds(void)
 
     /* a page of either kind takes its way through the stream too */
     dirty_pace_probe_stream(&probe, page);
-    g_assert_cmpuint(probe.stream_pages, ==, 4 * per_chunk);
-    g_assert_cmpuint(probe.zero_stream_pages, ==, 4 * per_chunk);
+    g_assert_cmpuint(probe.stream_pages, ==, 8 * per_chunk);
+    g_assert_cmpuint(probe.zero_stream_pages, ==, 8 * per_chunk);
     dirty_pace_result(&probe, &pace);
     g_assert_cmpuint(pace.page_ns, >=,
                      DIV_ROUND_UP(probe.data_ns, probe.data_pages));
     g_assert_cmpuint(pace.zero_ns, >=,
                      DIV_ROUND_UP(probe.zero_ns, probe.zero_pages));
-    g_assert_cmpuint(pace.fresh_ns, ==, probe.fresh_ns / (4 * per_chunk));
+    g_assert_cmpuint(pace.fresh_ns, ==, probe.fresh_ns / (8 * per_chunk));
+    /* the mean of the chunks lies between the fastest and the slowest */
+    g_assert_cmpuint(pace.min_fresh_ns, <=, pace.fresh_ns);
+    g_assert_cmpuint(pace.fresh_ns, <=, pace.max_fresh_ns);
 }
 
 /* A kind no page had takes the other's check; nothing timed, nothing known */
