@@ -406,8 +406,10 @@ typedef struct Wire {
     double cost[3];
 } Wire;
 
-/* Take up to @budget (or, if @pages, up to that many pages) off @q in order;
- * add their bytes to @bytes and return the budget they took */
+/*
+ * Take up to @budget (or, if @pages, up to that many pages) off @q in
+ * order; add their bytes to @bytes and return the budget they took
+ */
 static double send_pages(const Wire *wire, Pending *q, double budget,
                          double pages, double *bytes)
 {
@@ -1100,7 +1102,8 @@ static bool sim_switchover_ready(PrecopySim *s)
     if (s->dry_at_zero) {
         return true;            /* no exact sync */
     }
-    if (pending_pages(&s->q) * s->page >= s->threshold) {
+    if (!isinf(s->threshold) &&
+        pending_pages(&s->q) * s->page >= s->threshold) {
         return false;           /* the window that ended lowered it */
     }
     sim_sync(s);                /* ram_state_pending_exact() */
@@ -1316,7 +1319,7 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
                       PrecopyEstimate *e)
 {
     PrecopySim s;
-    uint64_t syncs;
+    uint64_t syncs, unsynced = 0;
 
     assert(!workload_error(w));
     assert(p->bandwidth >= 1);
@@ -1353,8 +1356,13 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
             break;
         }
         if (e->dirty_syncs == syncs) {
-            continue;           /* no sync: the round goes on */
+            /* no sync: the round goes on, but not for ever */
+            if (++unsynced >= PRECOPY_MAX_DIRTY_SYNCS) {
+                break;
+            }
+            continue;
         }
+        unsynced = 0;
         if (sim_fast_forward_tail(&s) || sim_settled(&s)) {
             break;              /* it does not converge */
         }

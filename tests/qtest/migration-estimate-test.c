@@ -273,8 +273,9 @@ static void test_default_grid(void)
  * A max-bandwidth that sets no limit, 0 in QEMU or libvirt's INT64_MAX
  * rounded to MiB, has no row in the default grid but a last one,
  * "unlimited": at the link's speed when known, else at the sender's pace
- * that calc-dirty-rate timed; a limit equal to a standard one shows once.  A caller can ask for the max-bandwidth and
- * downtime-limit a migration will start with, as libvirt sets them.
+ * that calc-dirty-rate timed; a limit equal to a standard one shows
+ * once.  A caller can ask for the max-bandwidth and downtime-limit a
+ * migration will start with, as libvirt sets them.
  */
 static void test_unlimited_bandwidth(void)
 {

@@ -822,7 +822,7 @@ static void test_pace_threshold(void)
     g_assert_cmpuint(paced.dirty_syncs, ==, bytes.dirty_syncs);
     g_assert_cmpuint(paced.total_time_ms - paced.downtime_ms, ==,
                      bytes.total_time_ms - bytes.downtime_ms);
-    /* the link's speed unknown, the downtime spans the sender's to the rate's */
+    /* the link's speed unknown, the downtime spans sender to rate limit */
     g_assert_cmpuint(paced.downtime_ms, <, bytes.downtime_ms);
     g_assert_cmpuint(paced.max_downtime_ms, ==, bytes.downtime_ms);
 }
