@@ -42,6 +42,14 @@ def pct(x):
     return f'{x:+.1%}'
 
 
+def in_range(run, mode, ask):
+    """Whether the actual total time fell within the estimate's range"""
+    est = run['modes'][mode][ask]['estimate']
+    act = run['actual']['total-time']
+    return est.get('min-total-time', act + 1) <= act <= \
+        est.get('max-total-time', -1)
+
+
 def stats(errs):
     if not errs:
         return '-', '-'
@@ -87,16 +95,38 @@ def main():
         '## Summary',
         '',
         '| runs | answers | median \\|error\\| (default / dirty-bitmap) '
-        '| p90 (default / dirty-bitmap) |',
-        '| --- | --- | --- | --- |',
+        '| p90 (default / dirty-bitmap) | actual in range (default / '
+        'dirty-bitmap) |',
+        '| --- | --- | --- | --- | --- |',
     ]
     for name, pick, ask in GROUPS:
         sel = [r for r in runs if pick(r)]
         d = [error(r, 'default', ask) for r in sel]
         b = [error(r, 'dirty-bitmap', ask) for r in sel]
         (md, pd), (mb, pb) = stats(d), stats(b)
-        lines.append(f'| {name} | {len(sel)} | {md} / {mb} | {pd} / {pb} |')
+        cov = ' / '.join(
+            str(sum(in_range(r, mode, ask) for r in sel))
+            for mode in ('default', 'dirty-bitmap'))
+        lines.append(f'| {name} | {len(sel)} | {md} / {mb} | {pd} / {pb} '
+                     f'| {cov} |')
 
+    cells = {}
+    for r in runs:
+        cells.setdefault(r['id'].rsplit('/', 1)[0], []).append(
+            r['actual']['total-time'])
+    spread = sorted(max(t) / min(t) - 1 for t in cells.values()
+                    if len(t) > 1)
+    if spread:
+        lines += [
+            '',
+            f'The noise floor: the same cell run twice took times apart by '
+            f'{statistics.median(spread):.0%} at the median and '
+            f'{spread[-1]:.0%} at most ({len(spread)} cells).  What moves '
+            f'them is the destination\'s first write of each page, which on '
+            f'this machine costs from 0.1 to 13 us depending on what it '
+            f'freed lately (see lab-notes.md): the pace measurement sees '
+            f'16 MiB of it, a destination takes hundreds.',
+        ]
     lines += [
         '',
         '## What the measurement costs',
@@ -106,9 +136,9 @@ def main():
     bql = [u for r in runs for u in r.get('query-bql-us', [])]
     if pace_us:
         lines.append(
-            f'The pace measurement (16 MiB of guest memory read, 8 MiB '
-            f'through a local socket four times, 8 MiB of zero pages three '
-            f'times) took {statistics.median(pace_us) / 1000:.1f} ms median, '
+            f'The pace measurement (16 MiB of guest memory read, 16 MiB '
+            f'of pages through a local socket four times, 16 MiB of zero '
+            f'pages three times) took {statistics.median(pace_us) / 1000:.1f} ms median, '
             f'{max(pace_us) / 1000:.1f} ms at most, over {len(pace_us)} '
             f'measurements, in the measurement thread: none of it under '
             f'the BQL.')
