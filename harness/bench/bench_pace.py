@@ -81,7 +81,8 @@ def run_id(scenario, bw, dt, transport, channels, rep):
 
 
 def commit():
-    """The commit of the code that runs, and whether it has edits"""
+    """The commit of the code that runs, and whether that code has edits:
+    migration/, qapi/ and the patches' diffs, not their cover letter"""
     repo = os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))
 
@@ -89,7 +90,7 @@ def commit():
         return subprocess.run(['git', '-C', repo, *a], capture_output=True,
                               text=True).stdout.strip()
     dirty = git('status', '--porcelain', '--', 'migration', 'qapi',
-                'patches')
+                'patches/*.patch')
     return git('rev-parse', 'HEAD') + ('-dirty' if dirty else '')
 
 

@@ -434,7 +434,9 @@ def main():
     w.append('Other measurements and host observations behind the upstream '
              'docs: [lab-notes.md](lab-notes.md).  The aids to convergence: '
              '[aids.md](aids.md).  The same guests migrated through '
-             'libvirt, beside the direct path: [libvirt.md](libvirt.md).\n')
+             'libvirt, beside the direct path: [libvirt.md](libvirt.md).  '
+             'Where the sender\'s pace holds a migration back: '
+             '[pace.md](pace.md).\n')
     w.append(f'Each run boots a guest, lets its workload run '
              f'{WARMUP_S} s, and measures it twice with `calc-dirty-rate` '
              f'for {CALC_TIME_S} s: first in dirty-bitmap mode, which '
