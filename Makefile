@@ -68,7 +68,7 @@ bench-aids: build
 	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/aids $(CURDIR)/docs/accuracy --aids
 
 # Where the sender's pace holds a migration back: stopped and large
-# mostly idle guests, no rate limit over unix and TCP, multifd: about 20
+# mostly idle guests, no rate limit over unix and TCP, multifd: about 8
 # minutes, the report goes into docs/accuracy/pace.md.
 bench-pace: build
 	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/pace $(CURDIR)/docs/accuracy --pace
