@@ -9,7 +9,9 @@ Each argument names one test program:
   tap:COMMAND          a command that prints TAP on stdout
 
 Every TAP line 'ok' / 'not ok' counts as one test; a program that fails or
-times out without reporting a failure counts as one failed test more.
+times out without reporting a failure counts as one failed test more, and
+so does one whose last plan ('1..N') does not match the tests it ran.  A
+plan of '1..0 # SKIP', a whole program skipped, counts as one skipped.
 Exit status is 0 only when nothing failed.
 """
 
@@ -23,6 +25,7 @@ import sys
 import time
 
 TAP_RE = re.compile(r'^(not ok|ok)\b(.*)$')
+PLAN_RE = re.compile(r'^1\.\.(\d+)(.*)$')
 
 
 def meson_tests(obj):
@@ -48,7 +51,12 @@ def run_one(label, cmd, env, cwd, timeout, log):
         out, _ = proc.communicate()
         status = f'timed out after {timeout}s'
     log.write(out)
+    plan = None
     for line in out.splitlines():
+        p = PLAN_RE.match(line)
+        if p:
+            plan = p
+            continue
         m = TAP_RE.match(line)
         if not m:
             continue
@@ -59,6 +67,14 @@ def run_one(label, cmd, env, cwd, timeout, log):
         else:
             failed += 1
             print(f'  FAIL {label}: {line}')
+    ran = passed + failed + skipped
+    if plan and int(plan.group(1)) == 0 and \
+            re.search(r'#\s*SKIP', plan.group(2), re.I) and not ran:
+        skipped += 1
+        print(f'  SKIP {label}: {plan.group(2).strip()}')
+    elif plan and int(plan.group(1)) != ran:
+        failed += 1
+        print(f'  FAIL {label}: planned {plan.group(1)} tests, ran {ran}')
     if (proc.returncode != 0 or status.startswith('timed')) and failed == 0:
         failed += 1
         print(f'  FAIL {label}: {status}')
