@@ -3,19 +3,12 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Sending a page takes the migration thread time as well as bytes on
- * the wire.  ram_save_target_page() reads the page to check it for zeros
- * (save_zero_page(), buffer_is_zero()); a page with data is then copied
- * into the stream and, on the destination, out of it into guest memory,
- * which the destination host faults in the first time it is written.
- * Without a rate limit, and in a window of zero pages with one, that work
- * is what paces the migration, and the bytes the windows send set
- * threshold_size.  It depends on the host, on how the guest's memory is
- * backed and on what the guest left in it, so calc-dirty-rate times it
- * on the guest's own memory while it measures the curve: a few chunks
- * of guest memory read in address order as migration reads them, and
- * pages sent through a local socket into memory faulted in as the
- * destination's is.
+ * Sending a page takes the migration thread time as well as bytes:
+ * save_zero_page() reads it to check it for zeros, a page with data is
+ * copied into the stream and, on the destination, into guest memory that
+ * its host faults in the first time.  That work depends on the host and
+ * on what the guest left in memory, so calc-dirty-rate times it on the
+ * guest's own memory while it measures the curve.
  */
 
 #ifndef QEMU_MIGRATION_DIRTY_PACE_H
@@ -29,19 +22,15 @@
 
 /* Time spent on the pages of each kind, as a measurement adds it up */
 typedef struct DirtyPaceProbe {
-    uint64_t zero_pages;
-    uint64_t zero_ns;
-    uint64_t data_pages;
-    uint64_t data_ns;
-    uint64_t stream_pages;
-    uint64_t stream_ns;
+    uint64_t zero_pages, zero_ns;
+    uint64_t data_pages, data_ns;
+    uint64_t stream_pages, stream_ns;
     uint64_t fresh_ns;
     /* of its chunks, of this many pages, the fastest and the slowest */
     uint64_t fresh_chunk_pages;
     int64_t fresh_min_ns;
     int64_t fresh_max_ns;
-    uint64_t zero_stream_pages;
-    uint64_t zero_stream_ns;
+    uint64_t zero_stream_pages, zero_stream_ns;
 } DirtyPaceProbe;
 
 /**
