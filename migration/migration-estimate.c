@@ -194,7 +194,9 @@ static uint64_t estimate_progress_rate(const PrecopyProgress *g)
     if (us < BUFFER_DELAY * 1000) {
         return 0;
     }
-    return (g->now.transferred - g->syncs[0].transferred) * 1000000 / us;
+    /* milliseconds fit 32 bits for 49 days */
+    return muldiv64(g->now.transferred - g->syncs[0].transferred, 1000,
+                    MIN(us / 1000, UINT32_MAX));
 }
 
 /*
@@ -677,7 +679,7 @@ typedef struct EstimateState {
     uint64_t current;
 } EstimateState;
 
-/* @value, or 0 if not given; within @min and @max if given, else an error */
+/* @value into @ms if given: within @min and @max, else an error */
 static bool query_ms(bool has, uint64_t value, const char *name,
                      uint64_t min, uint64_t max, uint64_t *ms, Error **errp)
 {
@@ -686,7 +688,9 @@ static bool query_ms(bool has, uint64_t value, const char *name,
                    " ms", name, min, max);
         return false;
     }
-    *ms = has ? value : 0;
+    if (has) {
+        *ms = value;
+    }
     return true;
 }
 
@@ -864,6 +868,10 @@ static void estimate_inputs(const EstimateState *st,
     info->exact = st->curves[0].exact &&
                   precopy_workload_same_curve(&st->w.low, &st->w.measured) &&
                   precopy_workload_same_curve(&st->w.high, &st->w.measured);
+    /* a running migration's syncs see what the page hashes miss */
+    info->rewrites_seen =
+        st->curves[0].exact ||
+        (st->running && st->source != MIGRATION_ESTIMATE_CURVE_SOURCE_MEASURED);
     if (st->p.link_bandwidth || st->p.switchover_bandwidth) {
         info->has_link_bandwidth = true;
         info->link_bandwidth = st->p.link_bandwidth ?:
@@ -967,8 +975,9 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
                    ESTIMATE_MAX_BANDWIDTH);
         return NULL;
     }
-    q.deadline = q.deadline ?: ESTIMATE_DEFAULT_DEADLINE_MS;
-    q.complete_within = q.complete_within ?: q.deadline;
+    if (!has_complete_within) {
+        q.complete_within = q.deadline;
+    }
     q.downtime_limit = has_downtime_limit ? downtime_limit :
                                             migrate_downtime_limit();
     q.max_bandwidth = has_max_bandwidth ? max_bandwidth :
@@ -1347,6 +1356,11 @@ static void hmp_print_inputs(Monitor *mon, const MigrationEstimateInfo *info)
     const MigrationEstimateRunning *run = info->migration;
 
     hmp_print_curve(mon);
+    if (!info->rewrites_seen) {
+        monitor_printf(mon, "Pages rewritten with the bytes they held are "
+                       "not counted: measure with calc_dirty_rate -b if "
+                       "the guest may rewrite them\n");
+    }
     if (info->pace) {
         monitor_printf(mon, "Sender's time per page: %" PRIu64 " ns for a "
                        "zero page, %" PRIu64 " ns with data, %" PRIu64

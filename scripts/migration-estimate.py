@@ -134,13 +134,26 @@ def show(line, final=False):
         print(line, flush=True)
 
 
-def measure(mon, args):
+def start_measurement(mon, args):
+    """calc-dirty-rate in the mode asked for.  By default in dirty-bitmap
+    mode, which counts the pages a guest rewrites with the bytes they
+    held, as migration does; where that mode is not available (a KVM
+    dirty ring), and with --sample-pages, by page sampling."""
     calc = {'calc-time': args.calc_time}
-    if args.mode:
-        calc['mode'] = args.mode
     if args.sample_pages is not None:
         calc['sample-pages'] = args.sample_pages
-    mon.cmd('calc-dirty-rate', **calc)
+    mode = args.mode or ('page-sampling' if args.sample_pages is not None
+                         else 'dirty-bitmap')
+    try:
+        mon.cmd('calc-dirty-rate', **calc, mode=mode)
+    except CommandError:
+        if args.mode or mode == 'page-sampling':
+            raise
+        mon.cmd('calc-dirty-rate', **calc)
+
+
+def measure(mon, args):
+    start_measurement(mon, args)
     start = time.monotonic()
     while True:
         info = mon.cmd('query-dirty-rate')
@@ -416,7 +429,9 @@ def main():
     m = sub.add_parser('measure', help='measure, then print the estimate')
     m.add_argument('--calc-time', type=int, default=10,
                    help='seconds to measure (default 10)')
-    m.add_argument('--mode', choices=('page-sampling', 'dirty-bitmap'))
+    m.add_argument('--mode', choices=('page-sampling', 'dirty-bitmap'),
+                   help='how to measure (default dirty-bitmap, which sees '
+                   'pages rewritten with the same bytes)')
     m.add_argument('--sample-pages', type=int)
     m.add_argument('--link-bandwidth', type=int,
                    help='the link\'s speed in bytes/s, for a migration '

@@ -111,6 +111,16 @@ def run(work, disk, src):
           'Estimated migration time' in out.stdout and
           'With aids, at the current' in out.stdout and
           'Advice: postcopy completes within' in out.stdout, out.stdout)
+    check('measure counts rewrites by default',
+          'Dirty page curve: dirty-bitmap' in out.stdout and
+          'not counted' not in out.stdout, out.stdout)
+
+    out = tool('measure', '--calc-time', '1', '--mode', 'page-sampling',
+               sock=src.tool_sock)
+    check('page sampling says what it does not see',
+          out.returncode == 0 and
+          'Pages rewritten with the bytes they held are not counted' in
+          out.stdout, out.stdout + out.stderr)
 
     out = tool('plot', '--out', work, sock=src.tool_sock)
     check('plot writes the curve and the map',

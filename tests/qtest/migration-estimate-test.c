@@ -441,6 +441,8 @@ static void test_verdicts(const void *opaque)
         " 'downtime-limits': [300]}}");
     g_assert_cmpint(qdict_get_bool(info, "exact"), ==,
                     g_str_equal(mode, "dirty-bitmap"));
+    g_assert_cmpint(qdict_get_bool(info, "rewrites-seen"), ==,
+                    g_str_equal(mode, "dirty-bitmap"));
     min = qobject_to(QDict, qlist_peek(qdict_get_qlist(info,
                                                         "min-bandwidth")));
     g_assert_cmpuint(curve_get_u64(min, "bandwidth"), >, HOT_SET_IN_300_MS / 2);
@@ -523,6 +525,7 @@ static void test_uncertain(void)
         "{'execute': 'query-migration-estimate', 'arguments': {"
         " 'downtime-limits': [300]}}");
     g_assert_false(qdict_get_bool(info, "exact"));
+    g_assert_false(qdict_get_bool(info, "rewrites-seen"));
     min = qobject_to(QDict, qlist_peek(qdict_get_qlist(info,
                                                         "min-bandwidth")));
     lowest = curve_get_u64(min, "lowest");
