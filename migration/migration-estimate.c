@@ -96,6 +96,8 @@ static void estimate_now(PrecopySync *now, uint64_t dirty_before,
         .sent_pages = stat64_get(&mig_stats.normal_pages) + zero,
         .zero_sent = zero,
         .transferred = migration_transferred_bytes(),
+        .max_bandwidth = migrate_max_bandwidth(),
+        .downtime_limit = migrate_downtime_limit(),
     };
 }
 
@@ -615,6 +617,19 @@ static MigrationEstimateRunning *estimate_running(
     run->bandwidth = p->bandwidth;
     run->estimate = e = estimate_cell(w, p, migrate_downtime_limit(),
                                       setup_ms);
+    run->stalled_syncs = precopy_stalled_syncs(g);
+    if (e->verdict == MIGRATION_ESTIMATE_VERDICT_DOES_NOT_CONVERGE &&
+        run->stalled_syncs < PRECOPY_STALLED_SYNCS) {
+        /*
+         * The model says so, the migration has yet to show it.  It ends
+         * no sooner than the pages waiting are sent.
+         */
+        e->verdict = MIGRATION_ESTIMATE_VERDICT_UNCERTAIN;
+        e->has_min_total_time = true;
+        e->min_total_time = elapsed +
+            (uint64_t)((double)g->now.dirty_after * g->page_size * 1000 /
+                       MAX(p->bandwidth, 1));
+    }
     run->has_remaining_time = e->has_total_time;
     run->remaining_time = ms_left(e->total_time, elapsed);
     run->has_min_remaining_time = e->has_min_total_time;
@@ -1172,7 +1187,7 @@ static void hmp_print_running(Monitor *mon, const MigrationEstimateRunning *run)
     g_autofree char *limit = format_ms(left.downtime_limit);
     g_autofree char *remaining = NULL;
 
-    if (left.verdict != MIGRATION_ESTIMATE_VERDICT_DOES_NOT_CONVERGE) {
+    if (run->has_remaining_time || run->has_min_remaining_time) {
         left.total_time = run->remaining_time;
         left.min_total_time = run->min_remaining_time;
         left.max_total_time = run->max_remaining_time;

@@ -1568,6 +1568,33 @@ bool precopy_progress_check(const PrecopyProgress *g, Error **errp)
     return check_report(progress_error(g), errp);
 }
 
+size_t precopy_stalled_syncs(const PrecopyProgress *g)
+{
+    const PrecopySync *last = &g->syncs[g->nr_syncs - 1];
+    uint64_t low = UINT64_MAX;
+    size_t settled = 0, i;
+
+    assert(!progress_error(g));
+
+    for (i = 0; i < g->nr_syncs; i++) {
+        const PrecopySync *r = &g->syncs[i];
+
+        if (r->sent_pages < g->total_pages ||
+            r->max_bandwidth != last->max_bandwidth ||
+            r->downtime_limit != last->downtime_limit) {
+            low = UINT64_MAX;           /* the count starts after it */
+            settled = 0;
+        } else if (r->dirty_after < low - low / PRECOPY_STALLED_GAIN) {
+            low = r->dirty_after;
+            settled = 0;
+        } else {
+            low = MIN(low, r->dirty_after);
+            settled++;
+        }
+    }
+    return settled;
+}
+
 /* How far precopy_refit() scales a curve, as a power of two, either way */
 #define PRECOPY_REFIT_MAX_LOG2 16
 /* ... and the steps of its bisection: to within 0.2% */

@@ -70,6 +70,9 @@ typedef struct PrecopySync {
     uint64_t sent_pages;        /* pages sent by then, zero pages included */
     uint64_t zero_sent;         /* ... of which zero pages */
     uint64_t transferred;       /* bytes sent by then */
+    /* the max-bandwidth and downtime-limit it ran under */
+    uint64_t max_bandwidth;
+    uint64_t downtime_limit;
 } PrecopySync;
 
 /*
@@ -423,6 +426,31 @@ void precopy_estimate_range(const PrecopyWorkloadRange *w,
 void precopy_lowest_range(const PrecopyWorkloadRange *w,
                           const PrecopyParams *p, PrecopySearch search,
                           uint64_t lo, uint64_t hi, PrecopyLowest *r);
+
+/*
+ * A migration shows by itself that it does not converge once this many
+ * syncs after its first pass, under unchanged parameters, left no fewer
+ * pages than the fewest before them, less 1/PRECOPY_STALLED_GAIN of those
+ */
+#define PRECOPY_STALLED_SYNCS 2
+#define PRECOPY_STALLED_GAIN 16
+
+/**
+ * precopy_stalled_syncs: How long a migration has gained nothing
+ *
+ * Counts the syncs of @g that came after its first pass and after its
+ * parameters last changed, since the last of them that left markedly
+ * fewer pages than any before it (see PRECOPY_STALLED_GAIN).  Every sync
+ * after the first pass finds the pages left above the threshold, or the
+ * migration would have switched over, so a count of
+ * PRECOPY_STALLED_SYNCS is the migration's own evidence that it does not
+ * converge under those parameters.
+ *
+ * @g: the migration, accepted by precopy_progress_check()
+ *
+ * Returns: the count
+ */
+size_t precopy_stalled_syncs(const PrecopyProgress *g);
 
 /**
  * precopy_progress_check: Whether a running migration can be estimated

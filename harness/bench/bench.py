@@ -122,6 +122,20 @@ def matrix(quick):
         [(*c, 1, 'noprior') for c in NOPRIOR]
 
 
+def commit():
+    """The commit of the code that runs, and whether that code has edits:
+    migration/, qapi/ and the patches' diffs, not their cover letter"""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+
+    def git(*a):
+        return subprocess.run(['git', '-C', repo, *a], capture_output=True,
+                              text=True).stdout.strip()
+    dirty = git('status', '--porcelain', '--', 'migration', 'qapi',
+                'patches/*.patch')
+    return git('rev-parse', 'HEAD') + ('-dirty' if dirty else '')
+
+
 def run_id(scenario, bw, dt, rep, variant=''):
     if isinstance(bw, float):
         cell = f'{scenario}/edge-x{bw:g}/{dt}ms'
@@ -287,7 +301,7 @@ class Bench:
         mem_mb, initrd, workload = SCENARIOS[scenario]
         record = {
             'kind': 'run', 'id': run_id(scenario, bw, dt, rep, variant),
-            'scenario': scenario, 'workload': workload,
+            'commit': commit(), 'scenario': scenario, 'workload': workload,
             'ram-bytes': mem_mb * MIB, 'accel': accel,
             'downtime-limit': dt, 'repeat': rep,
             'deadline-ms': DEADLINE_S * 1000, 'calc-time': CALC_TIME_S,

@@ -19,7 +19,7 @@ completed.
 
 import time
 
-from bench import (SCENARIOS, MBIT, MODES, Bench, arguments,
+from bench import (SCENARIOS, MBIT, MODES, Bench, arguments, commit,
                    run_cells, write_rates)
 from qemu.qmp import ExecuteError
 from qemu_guest import migrate
@@ -98,7 +98,7 @@ class AidsBench(Bench):
             params['max-postcopy-bandwidth'] = bw
         record = {
             'kind': 'aid-run', 'id': run_id(strategy, scenario, mbit, dt),
-            'strategy': strategy, 'scenario': scenario,
+            'commit': commit(), 'strategy': strategy, 'scenario': scenario,
             'ram-bytes': mem_mb * 1024 * 1024, 'accel': accel,
             'bandwidth': bw, 'downtime-limit': dt,
             'deadline-ms': DEADLINE_S * 1000, 'modes': {},

@@ -20,9 +20,8 @@ measurement took and the time each query held the BQL.
 import os
 import re
 import subprocess
-import time
 
-from bench import (SCENARIOS, MBIT, Bench, arguments, run_cells,
+from bench import (SCENARIOS, MBIT, Bench, arguments, commit, run_cells,
                    write_rates)
 from qemu_guest import Guest, migrate, set_capabilities
 
@@ -78,20 +77,6 @@ def run_id(scenario, bw, dt, transport, channels, rep):
     rate = f'{bw * 8 // 1000000}Mbit' if bw else 'unlimited'
     mfd = f'/multifd{channels}' if channels else ''
     return f'{scenario}/{rate}/{dt}ms/{transport}{mfd}/{rep}'
-
-
-def commit():
-    """The commit of the code that runs, and whether that code has edits:
-    migration/, qapi/ and the patches' diffs, not their cover letter"""
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
-
-    def git(*a):
-        return subprocess.run(['git', '-C', repo, *a], capture_output=True,
-                              text=True).stdout.strip()
-    dirty = git('status', '--porcelain', '--', 'migration', 'qapi',
-                'patches/*.patch')
-    return git('rev-parse', 'HEAD') + ('-dirty' if dirty else '')
 
 
 def trace_values(path, event, field):

@@ -402,6 +402,10 @@ def compare_bases(runs, previous):
     return w
 
 
+# said of a report whose records come from the code of several commits
+MIXED = ' (MIXED: records from more than one commit)'
+
+
 def main():
     results, out = sys.argv[1], sys.argv[2]
     previous = sys.argv[3] if len(sys.argv) > 3 else None
@@ -417,6 +421,7 @@ def main():
                       (previous, 'results-10.0.2.jsonl')):
         if src and os.path.abspath(src) != os.path.abspath(f'{out}/{name}'):
             shutil.copy(src, f'{out}/{name}')
+    commits = sorted({r.get('commit', 'unknown') for r in everything})
     evals = [evaluate(r) for r in runs]
     deadline_s = max(r['deadline-ms'] for r in runs) // 1000
     plot_scatter(runs, evals, f'{out}/scatter.png')
@@ -430,7 +435,10 @@ def main():
              f'({len(runs)} migrations).  Machine: {setup["cpus"]} host '
              f'CPUs, Debian 12; accelerator: **{setup["accel"].upper()}**; '
              f'date: {setup["date"]}; guest kernel: {setup["kernel"]} '
-             '(Debian cloud kernel) with tests/migration-stress as /init.\n')
+             '(Debian cloud kernel) with tests/migration-stress as /init; '
+             'from the code of commit '
+             f'{", ".join(c[:12] for c in commits)}'
+             f'{"" if len(commits) == 1 else MIXED}.\n')
     w.append('Other measurements and host observations behind the upstream '
              'docs: [lab-notes.md](lab-notes.md).  The aids to convergence: '
              '[aids.md](aids.md).  The same guests migrated through '

@@ -437,6 +437,11 @@ static void test_never_converges(void)
     exact_base(base, &base[0]);
     for (n = first + 1; n <= f.nr_syncs; n++) {
         fake_progress(&f, n, &g);
+        /* the migration shows it by the third sync after its first pass */
+        if (n >= first + PRECOPY_STALLED_SYNCS) {
+            g_assert_cmpuint(precopy_stalled_syncs(&g), >=,
+                             PRECOPY_STALLED_SYNCS);
+        }
         precopy_refit(base, &g, fit, &from_base);
         r = live_estimate(fit, &g, 100);
         g_assert_cmpint(r.verdict, ==, PRECOPY_DOES_NOT_CONVERGE);
@@ -526,6 +531,60 @@ static void test_unknown(void)
     fake_destroy(&f);
 }
 
+/*
+ * precopy_stalled_syncs() counts the syncs after the first pass that
+ * gain nothing, from the last that gained more than a sixteenth, and
+ * afresh after a change of max-bandwidth or of downtime-limit
+ */
+static void test_stalled(void)
+{
+    /* pages left after each sync, and when a parameter changes */
+    static const struct {
+        uint64_t left;
+        bool change;
+        size_t stalled;
+    } seq[] = {
+        { 1000, false, 0 },     /* ram_init_bitmaps() */
+        { 1000, false, 0 },     /* still in the first pass */
+        { 400, false, 0 },      /* the first after it sets the low */
+        { 390, false, 1 },      /* 2.5% less: nothing gained */
+        { 410, false, 2 },
+        { 300, false, 0 },      /* a gain */
+        { 290, false, 1 },
+        { 290, true, 0 },       /* new parameters: the count starts over */
+        { 295, false, 1 },
+        { 296, false, 2 },
+        { 297, false, 3 },
+    };
+    PrecopySync syncs[ARRAY_SIZE(seq)];
+    uint64_t downtime_limit = 300;
+    PrecopyProgress g;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(seq); i++) {
+        downtime_limit += seq[i].change ? 100 : 0;
+        syncs[i] = (PrecopySync) {
+            .elapsed_us = i * 1000 * 1000,
+            .dirty_before = i ? seq[i].left / 2 : 0,
+            .dirty_after = seq[i].left,
+            .sent_pages = i < 2 ? i * 400 : 1000 + i * 400,
+            .transferred = (i < 2 ? i * 400 : 1000 + i * 400) * WIRE,
+            .max_bandwidth = 1000 * WIRE,
+            .downtime_limit = downtime_limit,
+        };
+        g = (PrecopyProgress) {
+            .total_pages = 1000,
+            .page_size = PAGE,
+            .syncs = syncs,
+            .nr_syncs = i + 1,
+            .dirty_sync_count = i + 1,
+            .now = syncs[i],
+        };
+        g.now.dirty_before = g.now.dirty_after;
+        g_assert_cmpuint(precopy_stalled_syncs(&g), ==, seq[i].stalled);
+    }
+}
+
 /* What precopy_progress_check() refuses */
 static void test_progress_check(void)
 {
@@ -586,6 +645,7 @@ int main(int argc, char **argv)
     g_test_add_func("/precopy-live/never-converges", test_never_converges);
     g_test_add_func("/precopy-live/hot-first", test_hot_first);
     g_test_add_func("/precopy-live/unknown", test_unknown);
+    g_test_add_func("/precopy-live/stalled", test_stalled);
     g_test_add_func("/precopy-live/progress-check", test_progress_check);
     return g_test_run();
 }
