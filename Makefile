@@ -19,7 +19,7 @@ SOURCE := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/dl/$(QEMU_ORIG))
 TARGETS := qemu-system-x86_64 \
 	$(shell awk '!/^[[:space:]]*(\#|$$)/ { print $$2 }' $(H)/tests.txt)
 
-.PHONY: all build deps fetch assemble configure check check-sanitize check-libvirt demo bench bench-aids bench-pace bench-libvirt bench-quick export refresh clean distclean
+.PHONY: all build deps fetch assemble configure check check-sanitize check-libvirt check-master demo bench bench-aids bench-pace bench-libvirt bench-quick export refresh clean distclean
 all: build
 
 deps:
@@ -84,6 +84,12 @@ bench-quick: build
 
 export: assemble
 	@$(H)/export.sh $(CURDIR) $(SOURCE) $(TREE) $(BUILD)/export "$(SIGNOFF)"
+
+# Does the series apply to upstream master, build and pass its unit tests
+# there?  MASTER is a local git repository of upstream, COMMIT what to
+# check (default: its master).
+check-master: export
+	@$(H)/check-master.sh $(BUILD)/export "$(MASTER)" $(or $(COMMIT),master) $(BUILD)/master
 
 refresh:
 	@$(H)/refresh.sh $(if $(REWRITE),--rewrite) $(CURDIR) $(TREE) "$(PATCH)"

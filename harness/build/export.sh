@@ -6,7 +6,10 @@
 #
 # Usage: export.sh REPO SOURCE TREE OUT [SIGNOFF]
 #   SOURCE    what assemble.sh imported TREE from
-#   SIGNOFF   "Name <email>" to put in place of the placeholder sign-off
+#   SIGNOFF   "Name <email>" who signs the series off; by default the
+#             git identity (user.name, user.email) of REPO.  Without
+#             either, the export stops: it never makes an address up.
+#             "-" keeps the placeholder, for checks of a series not sent.
 
 set -euo pipefail
 
@@ -20,12 +23,23 @@ tree=$(cd "$3" && pwd)
 out=$(realpath -m "$4")
 signoff=${5:-}
 base=v$QEMU_VERSION
+# what the commit messages in patches/ carry in place of the sign-off
 PLACEHOLDER='Signed-off-by: Migration Estimate Developers <migration-estimate@example.org>'
 
 die() {
     echo "export: error: $*" >&2
     exit 1
 }
+
+if [ "$signoff" = - ]; then
+    signoff=${PLACEHOLDER#Signed-off-by: }
+elif [ -z "$signoff" ]; then
+    name=$(git -C "$repo" config user.name || true)
+    email=$(git -C "$repo" config user.email || true)
+    [ -n "$name" ] && [ -n "$email" ] ||
+        die "who signs the series off? set SIGNOFF='Name <email>' or git's user.name and user.email"
+    signoff="$name <$email>"
+fi
 
 # The series is replayed from the repository into a scratch clone, so the
 # export never depends on the state of the build tree.
@@ -46,7 +60,7 @@ if [ "$ncommits" -gt 1 ] && [ -f "$repo/patches/cover-letter" ]; then
     cover=(--cover-letter)
 fi
 # The cover letter is from whoever signs the series off.
-author=${signoff:-${PLACEHOLDER#Signed-off-by: }}
+author=$signoff
 git -C "$scratch" -c "user.name=${author% <*}" -c "user.email=$(sed 's/.*<\(.*\)>/\1/' <<<"$author")" \
     format-patch -q -o "$out" --no-signature --zero-commit \
     -O "$scratch/scripts/git.orderfile" "${cover[@]}" "$base..HEAD"
@@ -74,10 +88,9 @@ if [ -f "$repo/patches/standalone" ]; then
             --zero-commit -O "$scratch/scripts/git.orderfile" -1 "$c"
     done < <(series_entries "$repo")
 fi
-if [ -n "$signoff" ]; then
-    sed -i "s|^$PLACEHOLDER\$|Signed-off-by: $signoff|" "$out"/*.patch \
-        $(find "$out" -path "$out/standalone/*.patch")
-fi
+esc=$(printf '%s' "$signoff" | sed 's/[&|\\]/\\&/g')
+sed -i "s|^$PLACEHOLDER\$|Signed-off-by: $esc|" "$out"/*.patch \
+    $(find "$out" -path "$out/standalone/*.patch")
 
 # git am onto pristine must land on the very tree the build uses: the
 # replayed series, and the build tree with its in-place updates.
