@@ -81,7 +81,7 @@ def wait_for(path, text):
 
 
 def main():
-    print('1..10', flush=True)
+    print('1..12', flush=True)
     with tempfile.TemporaryDirectory() as work:
         disk = os.path.join(work, 'bootblock.img')
         subprocess.run([os.path.join(HERE, '..', 'bench', 'bootblock.sh'),
