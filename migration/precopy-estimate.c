@@ -1480,15 +1480,36 @@ static size_t range_workloads(const PrecopyWorkloadRange *w,
 }
 
 /* Widen @min and @max, member by member, to take @e in */
-static void estimate_widen(PrecopyEstimate *min, PrecopyEstimate *max,
-                           const PrecopyEstimate *e)
+/*
+ * The model ends each round in the window in which the migration would
+ * send its last page, and QEMU may end it a window sooner or later: a
+ * sync looks at the pages left only when migration_rate_limit() lets the
+ * iteration return, and the rounds after follow from where it fell.  The
+ * total time may stray a window for each sync still to come.
+ */
+static uint64_t estimate_window_slack(const PrecopyParams *p,
+                                      const PrecopyEstimate *e)
 {
-    min->total_time_ms = MIN(min->total_time_ms, e->total_time_ms);
+    uint64_t done = p->progress ? p->progress->dirty_sync_count : 0;
+
+    return e->dirty_syncs > done ? (e->dirty_syncs - done) * BUFFER_DELAY : 0;
+}
+
+static void estimate_widen(PrecopyEstimate *min, PrecopyEstimate *max,
+                           const PrecopyParams *p, const PrecopyEstimate *e)
+{
+    uint64_t slack = estimate_window_slack(p, e);
+    uint64_t now = p->progress ? p->progress->now.elapsed_us / 1000 : 0;
+
+    min->total_time_ms = MIN(min->total_time_ms,
+                             MAX(e->total_time_ms - MIN(slack,
+                                                        e->total_time_ms),
+                                 MIN(now, e->total_time_ms)));
     min->downtime_ms = MIN(min->downtime_ms, e->downtime_ms);
     min->dirty_syncs = MIN(min->dirty_syncs, e->dirty_syncs);
     min->transferred = MIN(min->transferred, e->transferred);
     /* with the link's speed unknown, the slow end of the downtime */
-    max->total_time_ms = MAX(max->total_time_ms, e->total_time_ms +
+    max->total_time_ms = MAX(max->total_time_ms, e->total_time_ms + slack +
                              (e->max_downtime_ms - e->downtime_ms));
     max->downtime_ms = MAX(max->downtime_ms, e->max_downtime_ms);
     max->dirty_syncs = MAX(max->dirty_syncs, e->dirty_syncs);
@@ -1522,7 +1543,7 @@ void precopy_estimate_range(const PrecopyWorkloadRange *w,
         }
         if (e.converges) {
             converging++;
-            estimate_widen(&r->min, &r->max, &e);
+            estimate_widen(&r->min, &r->max, p, &e);
         }
     }
     if (converging == n) {
@@ -1568,29 +1589,59 @@ bool precopy_progress_check(const PrecopyProgress *g, Error **errp)
     return check_report(progress_error(g), errp);
 }
 
+/*
+ * Whether the pages left after syncs @a, @b and @c, one after another,
+ * decline towards a floor above PRECOPY_STALLED_MARGIN times the
+ * threshold that @c's interval gives: each decline a smaller share of the
+ * one before, as a geometric series whose sum the floor is
+ */
+static bool sync_floor_above_threshold(const PrecopySync *a,
+                                       const PrecopySync *b,
+                                       const PrecopySync *c,
+                                       uint64_t page_size)
+{
+    double d1 = (double)a->dirty_after - b->dirty_after;
+    double d2 = (double)b->dirty_after - c->dirty_after;
+    double floor, threshold;
+
+    if (d2 <= 0 || d1 <= d2 || c->elapsed_us <= b->elapsed_us) {
+        return false;
+    }
+    floor = c->dirty_after - d2 * d2 / (d1 - d2);
+    /* migration_update_counters(): bytes per ms times downtime-limit */
+    threshold = (double)(c->transferred - b->transferred) /
+                (c->elapsed_us - b->elapsed_us) * 1000 *
+                c->downtime_limit / page_size;
+    return floor > PRECOPY_STALLED_MARGIN * threshold;
+}
+
 size_t precopy_stalled_syncs(const PrecopyProgress *g)
 {
     const PrecopySync *last = &g->syncs[g->nr_syncs - 1];
     uint64_t low = UINT64_MAX;
-    size_t settled = 0, i;
+    size_t settled = 0, counted = 0, i;
 
     assert(!progress_error(g));
 
     for (i = 0; i < g->nr_syncs; i++) {
         const PrecopySync *r = &g->syncs[i];
 
-        if (r->sent_pages < g->total_pages ||
+        if (!r->sent_pages ||
             r->max_bandwidth != last->max_bandwidth ||
             r->downtime_limit != last->downtime_limit) {
             low = UINT64_MAX;           /* the count starts after it */
-            settled = 0;
-        } else if (r->dirty_after < low - low / PRECOPY_STALLED_GAIN) {
-            low = r->dirty_after;
-            settled = 0;
-        } else {
-            low = MIN(low, r->dirty_after);
-            settled++;
+            settled = counted = 0;
+            continue;
         }
+        if (r->dirty_after >= low - low / PRECOPY_STALLED_GAIN ||
+            (counted >= 2 &&
+             sync_floor_above_threshold(r - 2, r - 1, r, g->page_size))) {
+            settled++;
+        } else {
+            settled = 0;
+        }
+        low = MIN(low, r->dirty_after);
+        counted++;
     }
     return settled;
 }

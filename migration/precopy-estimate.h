@@ -400,7 +400,10 @@ uint64_t precopy_min_downtime_limit(const PrecopyWorkload *w,
  * Runs precopy_estimate() on the curve as measured and on the two ends
  * of its range, once if they are all the same.  The verdict and the range
  * of total time cover all three, so they contain the estimate on the
- * curve as measured even where the model is not quite monotonic.
+ * curve as measured even where the model is not quite monotonic.  The
+ * range of total time also spans a rate limit window (BUFFER_DELAY) either
+ * way for each sync still to come, where the model and QEMU may part: so
+ * even an exact curve has one.
  *
  * @w: the workload range; each accepted by precopy_workload_check()
  * @p: the migration parameters; @p->bandwidth at least 1
@@ -429,22 +432,29 @@ void precopy_lowest_range(const PrecopyWorkloadRange *w,
 
 /*
  * A migration shows by itself that it does not converge once this many
- * syncs after its first pass, under unchanged parameters, left no fewer
- * pages than the fewest before them, less 1/PRECOPY_STALLED_GAIN of those
+ * syncs after its first one, under unchanged parameters, gained nothing
+ * (see precopy_stalled_syncs())
  */
 #define PRECOPY_STALLED_SYNCS 2
+/* A gain is more than 1/PRECOPY_STALLED_GAIN of the fewest pages left */
 #define PRECOPY_STALLED_GAIN 16
+/* ... towards a floor no higher than this many times the threshold */
+#define PRECOPY_STALLED_MARGIN 2
 
 /**
  * precopy_stalled_syncs: How long a migration has gained nothing
  *
- * Counts the syncs of @g that came after its first pass and after its
- * parameters last changed, since the last of them that left markedly
- * fewer pages than any before it (see PRECOPY_STALLED_GAIN).  Every sync
- * after the first pass finds the pages left above the threshold, or the
- * migration would have switched over, so a count of
- * PRECOPY_STALLED_SYNCS is the migration's own evidence that it does not
- * converge under those parameters.
+ * Counts the syncs of @g that came after its first sync and after its
+ * parameters last changed, since the last of them that gained.  A sync
+ * gains when it leaves fewer pages than any before it, less
+ * 1/PRECOPY_STALLED_GAIN of those, and, with two such syncs before it,
+ * when the declines of the pages left do not shrink like a geometric
+ * series whose floor is above PRECOPY_STALLED_MARGIN times the threshold
+ * (the bytes sent since the sync before, per millisecond, times
+ * downtime-limit).  Every sync but the first finds the pages left above
+ * the threshold, or the migration would have switched over, so a count
+ * of PRECOPY_STALLED_SYNCS is the migration's own evidence that it does
+ * not converge under those parameters.
  *
  * @g: the migration, accepted by precopy_progress_check()
  *

@@ -481,8 +481,9 @@ def main():
              '"Actual in range": of the converged runs, how many took a '
              'total time inside the range the estimate gave (its shortest '
              'to its longest; from its shortest on, for "uncertain"); the '
-             'range covers the sampling error only, so the exact '
-             'measurement has none.  A '
+             'range covers the sampling error and a rate limit window '
+             'either way for each sync, so the exact measurement has one '
+             'too.  A '
              'run is bad when the model got the verdict wrong or its error '
              'is 25% or more.  Downtime error: median of |predicted - '
              'actual| downtime.\n')

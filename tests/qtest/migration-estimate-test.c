@@ -740,12 +740,23 @@ static void test_live(void)
     g_assert_cmpstr(qdict_get_str(qdict_get_qdict(run, "estimate"),
                                   "verdict"), ==, "uncertain");
     g_assert_false(qdict_haskey(run, "remaining-time"));
+    /*
+     * The hot set in 125 ms takes more than the sender's pace of a
+     * loaded host may give: then no bandwidth converges on the curve as
+     * measured, or on any curve of its range
+     */
     min = qdict_get_qdict(run, "min-bandwidth");
     g_assert_cmpuint(curve_get_u64(min, "downtime-limit"), ==, 125);
-    g_assert_cmpuint(curve_get_u64(min, "bandwidth"), >,
-                     HOT_SET_IN_300_MS * 300 / 125 / 2);
-    g_assert_cmpuint(curve_get_u64(min, "bandwidth"), <,
-                     HOT_SET_IN_300_MS * 300 / 125 * 2);
+    if (qdict_haskey(min, "lowest")) {
+        g_assert_cmpuint(curve_get_u64(min, "lowest"), >,
+                         HOT_SET_IN_300_MS * 300 / 125 / 2);
+    }
+    if (qdict_haskey(min, "bandwidth")) {
+        g_assert_cmpuint(curve_get_u64(min, "bandwidth"), >,
+                         HOT_SET_IN_300_MS * 300 / 125 / 2);
+        g_assert_cmpuint(curve_get_u64(min, "bandwidth"), <,
+                         HOT_SET_IN_300_MS * 300 / 125 * 2);
+    }
     min = qdict_get_qdict(run, "min-downtime-limit");
     g_assert_cmpuint(curve_get_u64(min, "bandwidth"), ==, bandwidth);
     g_assert_cmpuint(curve_get_u64(min, "downtime-limit"), >,

@@ -677,7 +677,10 @@ static void test_min_downtime_limit(void)
     g_assert_cmpuint(precopy_min_downtime_limit(&tc.w, &p, 7, 7), ==, 0);
 }
 
-/* An exact curve has no range: one estimate, as precopy_estimate() */
+/*
+ * An exact curve has one estimate, as precopy_estimate(), and a range of
+ * a rate limit window either way for each sync
+ */
 static void test_range_exact(void)
 {
     TestRange tr;
@@ -688,8 +691,13 @@ static void test_range_exact(void)
     test_range_init(&tr, 262144, 50000, 5000, 40000, 0);
     r = estimate_range(&tr, 100 * MiB, 300);
     g_assert_cmpint(r.verdict, ==, PRECOPY_CONVERGES);
-    g_assert_cmpuint(r.min.total_time_ms, ==, r.measured.total_time_ms);
-    g_assert_cmpuint(r.max.total_time_ms, ==, r.measured.total_time_ms);
+    g_assert_cmpuint(r.measured.dirty_syncs, >, 1);
+    g_assert_cmpuint(r.min.total_time_ms, ==, r.measured.total_time_ms -
+                     r.measured.dirty_syncs * BUFFER_DELAY);
+    g_assert_cmpuint(r.max.total_time_ms, ==, r.measured.total_time_ms +
+                     r.measured.dirty_syncs * BUFFER_DELAY);
+    g_assert_cmpuint(r.min.dirty_syncs, ==, r.measured.dirty_syncs);
+    g_assert_cmpuint(r.max.dirty_syncs, ==, r.measured.dirty_syncs);
 
     precopy_lowest_range(&tr.w, &p, PRECOPY_SEARCH_BANDWIDTH, 1000, 1ULL << 40,
                          &b);

@@ -524,17 +524,53 @@ static void test_unknown(void)
     r = live_estimate(fit, &g, 300);
     g_assert_cmpint(r.verdict, ==, PRECOPY_UNCERTAIN);
     g_assert_false(r.measured.converges);
-    /* what is left of the first pass, in whole windows */
+    /*
+     * what is left of the first pass, in whole windows, less a window
+     * for each sync to come
+     */
+    g_assert_cmpuint(r.min.dirty_syncs, >, g.dirty_sync_count);
     g_assert_cmpuint(r.min.total_time_ms, ==,
-                     f.now_ms + DIV_ROUND_UP(f.dirty, FAKE_WINDOW_PAGES) *
+                     f.now_ms + (DIV_ROUND_UP(f.dirty, FAKE_WINDOW_PAGES) -
+                                 (r.min.dirty_syncs - g.dirty_sync_count)) *
                      BUFFER_DELAY);
     fake_destroy(&f);
 }
 
 /*
- * precopy_stalled_syncs() counts the syncs after the first pass that
- * gain nothing, from the last that gained more than a sixteenth, and
- * afresh after a change of max-bandwidth or of downtime-limit
+ * Sync @i of a migration of 1000 pages that leaves @left pages and has
+ * sent @sent, under @max_bandwidth and @downtime_limit, one a second;
+ * precopy_stalled_syncs() of @syncs[0] to @syncs[@i]
+ */
+static size_t stalled_at(PrecopySync *syncs, size_t i, uint64_t left,
+                         uint64_t sent, uint64_t max_bandwidth,
+                         uint64_t downtime_limit)
+{
+    PrecopyProgress g = {
+        .total_pages = 1000,
+        .page_size = PAGE,
+        .syncs = syncs,
+        .nr_syncs = i + 1,
+        .dirty_sync_count = i + 1,
+    };
+
+    syncs[i] = (PrecopySync) {
+        .elapsed_us = i * 1000 * 1000,
+        .dirty_before = MIN(i, 1) * left / 2,
+        .dirty_after = left,
+        .sent_pages = sent,
+        .transferred = sent * WIRE,
+        .max_bandwidth = max_bandwidth,
+        .downtime_limit = downtime_limit,
+    };
+    g.now = syncs[i];
+    g.now.dirty_before = g.now.dirty_after;
+    return precopy_stalled_syncs(&g);
+}
+
+/*
+ * precopy_stalled_syncs() counts the syncs after the first that gain
+ * nothing, from the last that gained more than a sixteenth, and afresh
+ * after a change of max-bandwidth or of downtime-limit
  */
 static void test_stalled(void)
 {
@@ -545,8 +581,8 @@ static void test_stalled(void)
         size_t stalled;
     } seq[] = {
         { 1000, false, 0 },     /* ram_init_bitmaps() */
-        { 1000, false, 0 },     /* still in the first pass */
-        { 400, false, 0 },      /* the first after it sets the low */
+        { 1000, false, 0 },     /* the first after it sets the low */
+        { 400, false, 0 },      /* a gain */
         { 390, false, 1 },      /* 2.5% less: nothing gained */
         { 410, false, 2 },
         { 300, false, 0 },      /* a gain */
@@ -558,30 +594,44 @@ static void test_stalled(void)
     };
     PrecopySync syncs[ARRAY_SIZE(seq)];
     uint64_t downtime_limit = 300;
-    PrecopyProgress g;
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(seq); i++) {
         downtime_limit += seq[i].change ? 100 : 0;
-        syncs[i] = (PrecopySync) {
-            .elapsed_us = i * 1000 * 1000,
-            .dirty_before = i ? seq[i].left / 2 : 0,
-            .dirty_after = seq[i].left,
-            .sent_pages = i < 2 ? i * 400 : 1000 + i * 400,
-            .transferred = (i < 2 ? i * 400 : 1000 + i * 400) * WIRE,
-            .max_bandwidth = 1000 * WIRE,
-            .downtime_limit = downtime_limit,
-        };
-        g = (PrecopyProgress) {
-            .total_pages = 1000,
-            .page_size = PAGE,
-            .syncs = syncs,
-            .nr_syncs = i + 1,
-            .dirty_sync_count = i + 1,
-            .now = syncs[i],
-        };
-        g.now.dirty_before = g.now.dirty_after;
-        g_assert_cmpuint(precopy_stalled_syncs(&g), ==, seq[i].stalled);
+        g_assert_cmpuint(stalled_at(syncs, i, seq[i].left,
+                                    i < 2 ? i * 400 : 1000 + i * 400,
+                                    1000 * WIRE, downtime_limit),
+                         ==, seq[i].stalled);
+    }
+}
+
+/*
+ * Pages left that decline by ever smaller steps, as a geometric series,
+ * are stalled once its floor lies above twice the threshold: 400 pages
+ * with 800, 600, 500 and 450 left, 400 pages sent a second.  A
+ * downtime-limit of 300 ms makes a threshold of 120 pages, one of 1 s
+ * 400: the migration may still converge.  Declines that grow are a gain.
+ */
+static void test_stalled_floor(void)
+{
+    static const struct {
+        uint64_t downtime_limit;
+        uint64_t left[5];
+        size_t stalled[5];
+    } cases[] = {
+        { 300, { 1000, 800, 600, 500, 450 }, { 0, 0, 0, 1, 2 } },
+        { 1000, { 1000, 800, 600, 500, 450 }, { 0, 0, 0, 0, 0 } },
+        { 300, { 1000, 800, 500, 300, 200 }, { 0, 0, 0, 0, 0 } },
+    };
+    PrecopySync syncs[5];
+    size_t c, i;
+
+    for (c = 0; c < ARRAY_SIZE(cases); c++) {
+        for (i = 0; i < ARRAY_SIZE(syncs); i++) {
+            g_assert_cmpuint(stalled_at(syncs, i, cases[c].left[i], i * 400,
+                                        400 * WIRE, cases[c].downtime_limit),
+                             ==, cases[c].stalled[i]);
+        }
     }
 }
 
@@ -646,6 +696,7 @@ int main(int argc, char **argv)
     g_test_add_func("/precopy-live/hot-first", test_hot_first);
     g_test_add_func("/precopy-live/unknown", test_unknown);
     g_test_add_func("/precopy-live/stalled", test_stalled);
+    g_test_add_func("/precopy-live/stalled-floor", test_stalled_floor);
     g_test_add_func("/precopy-live/progress-check", test_progress_check);
     return g_test_run();
 }
