@@ -622,12 +622,18 @@ static MigrationEstimateRunning *estimate_running(
         run->stalled_syncs < PRECOPY_STALLED_SYNCS) {
         /*
          * The model says so, the migration has yet to show it.  It ends
-         * no sooner than the pages waiting are sent.
+         * no sooner than the pages waiting are sent, but for the zero
+         * pages the first pass may still find.
          */
+        uint64_t zero_left = w->low.zero_pages -
+                             MIN(g->now.zero_sent, w->low.zero_pages);
+        uint64_t waiting = g->now.dirty_after -
+                           MIN(zero_left, g->now.dirty_after);
+
         e->verdict = MIGRATION_ESTIMATE_VERDICT_UNCERTAIN;
         e->has_min_total_time = true;
         e->min_total_time = elapsed +
-            (uint64_t)((double)g->now.dirty_after * g->page_size * 1000 /
+            (uint64_t)((double)waiting * g->page_size * 1000 /
                        MAX(p->bandwidth, 1));
     }
     run->has_remaining_time = e->has_total_time;

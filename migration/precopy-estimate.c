@@ -116,6 +116,12 @@
 /* postcopy_send_discard_bm_ram(): a range of dirty pages, start and length */
 #define POSTCOPY_DISCARD_BYTES 16
 
+/* @a + @b, or UINT64_MAX if that overflows */
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    return a + MIN(b, UINT64_MAX - a);
+}
+
 /*
  * @v rounded to a count; outputs saturate, for workloads no guest has
  * (pages of exabytes) that the API still accepts
@@ -1310,8 +1316,8 @@ static void sim_finish(PrecopySim *s)
     }
     /* the live phase and the downtime, each rounded, add up exactly */
     e->total_time_ms = round_u64(s->now);
-    e->total_time_ms += MIN(e->downtime_ms, UINT64_MAX - e->total_time_ms);
-    e->total_time_ms += MIN(e->postcopy_ms, UINT64_MAX - e->total_time_ms);
+    e->total_time_ms = add_sat(e->total_time_ms, e->downtime_ms);
+    e->total_time_ms = add_sat(e->total_time_ms, e->postcopy_ms);
     e->transferred = round_u64(s->sent);
 }
 
@@ -1509,8 +1515,9 @@ static void estimate_widen(PrecopyEstimate *min, PrecopyEstimate *max,
     min->dirty_syncs = MIN(min->dirty_syncs, e->dirty_syncs);
     min->transferred = MIN(min->transferred, e->transferred);
     /* with the link's speed unknown, the slow end of the downtime */
-    max->total_time_ms = MAX(max->total_time_ms, e->total_time_ms + slack +
-                             (e->max_downtime_ms - e->downtime_ms));
+    max->total_time_ms = MAX(max->total_time_ms,
+                             add_sat(add_sat(e->total_time_ms, slack),
+                                     e->max_downtime_ms - e->downtime_ms));
     max->downtime_ms = MAX(max->downtime_ms, e->max_downtime_ms);
     max->dirty_syncs = MAX(max->dirty_syncs, e->dirty_syncs);
     max->transferred = MAX(max->transferred, e->transferred);

@@ -228,12 +228,17 @@ def watch_line(run):
     if it does not converge"""
     est = run['estimate']
     left = run.get('remaining-time')
+    at_least = ''
+    if left is None and est['verdict'] == 'uncertain':
+        # no estimate, but a bound: the pages waiting take that long
+        left = run.get('min-remaining-time')
+        at_least = 'at least '
     if est['verdict'] == 'does-not-converge' or left is None:
         where = f'{seconds(run["elapsed"])} in'
         done = 0.0
     else:
-        where = f'{seconds(left)} left'
-        done = run['elapsed'] / (run['elapsed'] + left)
+        where = f'{at_least}{seconds(left)} left'
+        done = run['elapsed'] / max(run['elapsed'] + left, 1)
     line = (f'{bar(done)} {where}, {run["dirty-sync-count"]} syncs: '
             f'{est["verdict"]}')
     warn = None
