@@ -19,7 +19,7 @@ SOURCE := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/dl/$(QEMU_ORIG))
 TARGETS := qemu-system-x86_64 \
 	$(shell awk '!/^[[:space:]]*(\#|$$)/ { print $$2 }' $(H)/tests.txt)
 
-.PHONY: all build deps fetch assemble configure check check-sanitize check-libvirt check-master demo bench bench-aids bench-pace bench-libvirt bench-quick export refresh clean distclean
+.PHONY: all build deps fetch assemble configure check check-sanitize check-libvirt check-master check-each demo bench bench-aids bench-pace bench-libvirt bench-quick export refresh clean distclean
 all: build
 
 deps:
@@ -91,12 +91,17 @@ export: assemble
 check-master: export
 	@$(H)/check-master.sh $(BUILD)/export "$(MASTER)" $(or $(COMMIT),master) $(BUILD)/master
 
+# Does every commit of the series build on its own, with -Werror, with
+# the unit tests it has?  About a minute a commit after a first build.
+check-each: assemble
+	@$(H)/check-each.sh $(TREE) $(BUILD)/each
+
 refresh:
 	@$(H)/refresh.sh $(if $(REWRITE),--rewrite) $(CURDIR) $(TREE) "$(PATCH)"
 	@$(H)/assemble.sh $(CURDIR) $(SOURCE) $(TREE)
 
 clean:
-	rm -rf $(OBJ) $(BUILD)/obj-san $(TREE) $(TREE).* $(BUILD)/export $(BUILD)/tmp $(BUILD)/fuzz
+	rm -rf $(OBJ) $(BUILD)/obj-san $(TREE) $(TREE).* $(BUILD)/export $(BUILD)/tmp $(BUILD)/fuzz $(BUILD)/each $(BUILD)/master
 
 distclean:
 	rm -rf $(BUILD)

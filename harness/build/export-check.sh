@@ -6,6 +6,7 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/overlay.sh"
 tree=$(realpath "$3")
 out=$(realpath -m "$4")
 n=0
@@ -22,9 +23,7 @@ signoff=-
 git -C "$1" config user.email >/dev/null && signoff=
 "$here/export.sh" "$1" "$2" "$3" "$4" "$signoff" 2>&1 | sed 's/^/# /'
 result "${PIPESTATUS[0]}" "export applies to pristine QEMU and gives the build tree"
-for p in "$out"/*.patch; do
-    [ -e "$p" ] || continue
-    case "$p" in */0000-cover-letter.patch) continue ;; esac
+for p in $(series_patches "$out"); do
     (cd "$tree" && ./scripts/checkpatch.pl --no-color "$p") > "$p.checkpatch" 2>&1
     status=$?
     # a warning fails too: the series goes out with none

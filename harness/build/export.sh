@@ -55,27 +55,57 @@ rm -rf "$out"
 mkdir -p "$out"
 ncommits=$(git -C "$scratch" rev-list --count "$base..HEAD")
 [ "$ncommits" -gt 0 ] || die "patches/series is empty: nothing to export"
-cover=()
-if [ "$ncommits" -gt 1 ] && [ -f "$repo/patches/cover-letter" ]; then
-    cover=(--cover-letter)
+mapfile -t commits < <(git -C "$scratch" rev-list --reverse "$base..HEAD")
+
+# A line '# series: NAME' in patches/series starts a series of its own,
+# sent apart with patches/cover-letter.NAME; without any, the whole is one
+# series with patches/cover-letter.  Each series is based on the one
+# before it.
+groups=()
+starts=()
+while read -r start name; do
+    groups+=("$name")
+    starts+=("$start")
+done < <(awk '/^# series: / { print n + 0, $3; next }
+              /^[^# \t]/    { n++ }' "$repo/patches/series")
+if [ ${#groups[@]} -eq 0 ] || [ "${starts[0]}" -ne 0 ]; then
+    groups=("" "${groups[@]}")
+    starts=(0 "${starts[@]}")
 fi
+
 # The cover letter is from whoever signs the series off.
 author=$signoff
-git -C "$scratch" -c "user.name=${author% <*}" -c "user.email=$(sed 's/.*<\(.*\)>/\1/' <<<"$author")" \
-    format-patch -q -o "$out" --no-signature --zero-commit \
-    -O "$scratch/scripts/git.orderfile" "${cover[@]}" "$base..HEAD"
-
-if [ ${#cover[@]} -gt 0 ]; then
-    # First line of patches/cover-letter is the subject, the rest the blurb.
-    subject=$(head -n 1 "$repo/patches/cover-letter")
-    tail -n +3 "$repo/patches/cover-letter" > "$out/.blurb"
+format_series() {   # format_series DIR FROM TO COVER-FILE
+    local dir=$1 from=$2 to=$3 letter=$4 cover=() subject
+    if [ $(git -C "$scratch" rev-list --count "$from..$to") -gt 1 ] && [ -f "$letter" ]; then
+        cover=(--cover-letter)
+    fi
+    git -C "$scratch" -c "user.name=${author% <*}" -c "user.email=$(sed 's/.*<\(.*\)>/\1/' <<<"$author")" \
+        format-patch -q -o "$dir" --no-signature --zero-commit \
+        -O "$scratch/scripts/git.orderfile" "${cover[@]}" "$from..$to"
+    [ ${#cover[@]} -gt 0 ] || return 0
+    # First line of the cover letter file is the subject, the rest the blurb.
+    subject=$(head -n 1 "$letter")
+    tail -n +3 "$letter" > "$dir/.blurb"
     sed -i -e "s/\*\*\* SUBJECT HERE \*\*\*/$(printf '%s' "$subject" | sed 's/[&/\]/\\&/g')/" \
         -e "/\*\*\* BLURB HERE \*\*\*/{
-r $out/.blurb
+r $dir/.blurb
 d
-}" "$out"/0000-cover-letter.patch
-    rm "$out/.blurb"
-fi
+}" "$dir"/0000-cover-letter.patch
+    rm "$dir/.blurb"
+}
+for g in "${!groups[@]}"; do
+    first=${starts[$g]}
+    next=${starts[$((g + 1))]:-$ncommits}
+    from=$base
+    [ "$first" -eq 0 ] || from=${commits[$((first - 1))]}
+    if [ -z "${groups[$g]}" ]; then
+        format_series "$out" "$from" "${commits[$((next - 1))]}" "$repo/patches/cover-letter"
+    else
+        format_series "$out/$((g + 1))-${groups[$g]}" "$from" "${commits[$((next - 1))]}" \
+            "$repo/patches/cover-letter.${groups[$g]}"
+    fi
+done
 # Patches that patches/standalone names go to their own maintainers too,
 # each as a patch of its own in standalone/.
 if [ -f "$repo/patches/standalone" ]; then
@@ -89,8 +119,7 @@ if [ -f "$repo/patches/standalone" ]; then
     done < <(series_entries "$repo")
 fi
 esc=$(printf '%s' "$signoff" | sed 's/[&|\\]/\\&/g')
-sed -i "s|^$PLACEHOLDER\$|Signed-off-by: $esc|" "$out"/*.patch \
-    $(find "$out" -path "$out/standalone/*.patch")
+find "$out" -name '*.patch' -exec sed -i "s|^$PLACEHOLDER\$|Signed-off-by: $esc|" {} +
 
 # git am onto pristine must land on the very tree the build uses: the
 # replayed series, and the build tree with its in-place updates.
@@ -98,7 +127,7 @@ check=$(dirname "$out")/tmp/am-check
 rm -rf "$check"
 git clone -q -s -b pristine "$tree" "$check"
 git -C "$check" -c user.name=export -c user.email=export@localhost \
-    am -q --keep-cr $(ls "$out"/*.patch | grep -v '/0000-cover-letter.patch$') ||
+    am -q --keep-cr $(series_patches "$out") ||
     die "the exported series does not apply to pristine $QEMU_VERSION"
 want=$(git -C "$scratch" rev-parse 'HEAD^{tree}')
 got=$(git -C "$check" rev-parse 'HEAD^{tree}')

@@ -58,3 +58,11 @@ series_key() {   # series_key REPO SOURCE-ID
         done
     } | sha256sum | cut -d' ' -f1
 }
+
+# The patches of an export in the order git am takes them: each series'
+# directory in turn, or the export's own directory, cover letters and
+# standalone copies left out.
+series_patches() {
+    find "$1" -name '*.patch' ! -name '0000-cover-letter.patch' \
+        ! -path '*/standalone/*' | sort -V
+}

@@ -16,16 +16,25 @@ bin=$out/precopy-estimate-fuzz
 
 mkdir -p "$out/corpus"
 echo "# building $bin" >&2
-if [ ! -x "$bin" ] || [ "$tree/migration/precopy-estimate.c" -nt "$bin" ] ||
-   [ "$tree/migration/dirty-curve.c" -nt "$bin" ] ||
-   [ "$here/precopy-estimate-fuzz.c" -nt "$bin" ]; then
+# the pre-copy model is migration/precopy-*.c, over the dirty page curve
+srcs=("$tree"/migration/precopy-*.c "$tree/migration/dirty-curve.c")
+stale=
+if [ ! -x "$bin" ]; then
+    stale=1
+fi
+for f in "${srcs[@]}" "$tree"/migration/precopy-*.h \
+         "$here/precopy-estimate-fuzz.c"; do
+    if [ "$f" -nt "$bin" ]; then
+        stale=1
+    fi
+done
+if [ -n "$stale" ]; then
     # shellcheck disable=SC2046
     clang-14 -g -O1 -std=gnu11 -D_GNU_SOURCE \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -I "$tree/include" -I "$obj" -I "$tree/migration" -I "$tree" \
         $(pkg-config --cflags glib-2.0) \
-        "$tree/migration/precopy-estimate.c" "$tree/migration/dirty-curve.c" \
-        "$here/precopy-estimate-fuzz.c" \
+        "${srcs[@]}" "$here/precopy-estimate-fuzz.c" \
         "$obj/libqemuutil.a" $(pkg-config --libs glib-2.0) -lm -o "$bin"
 fi
 

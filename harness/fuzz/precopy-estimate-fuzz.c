@@ -16,6 +16,8 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "precopy-estimate.h"
+#include "precopy-search.h"
+#include "precopy-refit.h"
 
 #define FUZZ_MAX_READINGS 64
 #define FUZZ_MAX_SYNCS 24

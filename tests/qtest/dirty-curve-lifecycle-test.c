@@ -16,7 +16,7 @@
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "migration/migration-util.h"
-#include "dirty-curve-util.h"
+#include "migration/dirty-curve-util.h"
 
 static const char *const modes[] = { "page-sampling", "dirty-bitmap" };
 

@@ -17,7 +17,7 @@
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
 #include "migration/bootfile.h"
-#include "dirty-curve-util.h"
+#include "migration/dirty-curve-util.h"
 
 static uint64_t reading(QDict *info, size_t i, uint64_t *elapsed)
 {

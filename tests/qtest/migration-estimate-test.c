@@ -16,7 +16,7 @@
 #include "qobject/qjson.h"
 #include "qobject/qlist.h"
 #include "qapi/error.h"
-#include "dirty-curve-util.h"
+#include "migration/dirty-curve-util.h"
 
 #define MB_PER_S(n)     ((uint64_t)(n) * 1000 * 1000)
 #define GBIT_PER_S(n)   ((uint64_t)(n) * 125 * 1000 * 1000)

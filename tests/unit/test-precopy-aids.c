@@ -15,6 +15,7 @@
 #include "qemu/units.h"
 #include "../../migration/migration-stats.h"
 #include "../../migration/precopy-estimate.h"
+#include "../../migration/precopy-search.h"
 
 #define PAGE 4096
 #define WIRE (PAGE + 8)

@@ -9,6 +9,7 @@
 #include "qapi/error.h"
 #include "../../migration/migration-stats.h"
 #include "../../migration/precopy-estimate.h"
+#include "../../migration/precopy-search.h"
 
 #define PAGE 4096
 #define WIRE (PAGE + 8)         /* a page and its header on the wire */

@@ -22,6 +22,9 @@
 #include "qapi/error.h"
 #include "../../migration/migration-stats.h"
 #include "../../migration/precopy-estimate.h"
+#include "../../migration/precopy-search.h"
+#include "../../migration/precopy-stalled.h"
+#include "../../migration/precopy-refit.h"
 
 #define PAGE 4096
 #define WIRE (PAGE + 8)         /* a page and its header on the wire */

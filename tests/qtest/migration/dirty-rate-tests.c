@@ -18,7 +18,7 @@
 #include "migration/framework.h"
 #include "migration/migration-qmp.h"
 #include "migration/migration-util.h"
-#include "dirty-curve-util.h"
+#include "migration/dirty-curve-util.h"
 
 static char *tmpfs;
 
