@@ -7,7 +7,6 @@
 #include "qemu/osdep.h"
 #include "qapi/clone-visitor.h"
 #include "qapi/qapi-visit-migration-estimate-strategy.h"
-#include "options.h"
 #include "precopy-search.h"
 #include "estimate-cell.h"
 #include "estimate-strategy.h"
@@ -16,7 +15,8 @@
 /* The estimate with the strategy @s, at @base's bandwidth and downtime-limit */
 MigrationEstimateStrategyResult *estimate_strategy(
     const PrecopyWorkloadRange *w, const PrecopyParams *base,
-    const MigrationEstimateStrategy *s, uint64_t setup_ms)
+    const MigrationEstimateStrategy *s, const EstimateSettings *set,
+    uint64_t setup_ms)
 {
     MigrationEstimateStrategyResult *res =
         g_new0(MigrationEstimateStrategyResult, 1);
@@ -24,7 +24,7 @@ MigrationEstimateStrategyResult *estimate_strategy(
     PrecopyEstimateRange r;
     const PrecopyEstimate *e = &r.measured;
 
-    estimate_strategy_params(s, &p);
+    estimate_strategy_params(s, set, &p);
     precopy_estimate_range(w, &p, &r);
     res->strategy = QAPI_CLONE(MigrationEstimateStrategy, s);
     res->estimate = estimate_cell_of(&r, p.downtime_limit_ms, setup_ms);
@@ -57,6 +57,7 @@ MigrationEstimateStrategyResult *estimate_strategy(
  */
 MigrationEstimateAdvice *estimate_advice(const PrecopyWorkloadRange *w,
                                          const PrecopyParams *base,
+                                         const EstimateSettings *set,
                                          uint64_t complete_within,
                                          uint64_t setup_ms)
 {
@@ -82,13 +83,14 @@ MigrationEstimateAdvice *estimate_advice(const PrecopyWorkloadRange *w,
         if (running) {
             /* auto-converge is as it was set; post-copy needs its own */
             if (auto_converge ||
-                (ladder[i].postcopy && !migrate_postcopy_ram())) {
+                (ladder[i].postcopy && !set->postcopy_ram)) {
                 continue;
             }
-            auto_converge = migrate_auto_converge();
+            auto_converge = set->auto_converge;
         }
-        s = estimate_strategy_new(ladder[i].postcopy, auto_converge);
-        res = estimate_strategy(w, &p, s, setup_ms);
+        s = estimate_strategy_new(ladder[i].postcopy, auto_converge,
+                                  set->multifd);
+        res = estimate_strategy(w, &p, s, set, setup_ms);
         if (res->estimate->verdict == MIGRATION_ESTIMATE_VERDICT_CONVERGES) {
             advice->strategy = g_steal_pointer(&res);
         }

@@ -9,6 +9,7 @@
 
 #include "qapi/qapi-types-migration-estimate-advice.h"
 #include "precopy-search.h"
+#include "estimate-strategy.h"
 
 /**
  * estimate_strategy: The estimate with a strategy
@@ -17,6 +18,7 @@
  * @base: the parameters, at the bandwidth and downtime-limit to
  *     estimate at
  * @s: the strategy
+ * @set: the migration's settings
  * @setup_ms: as for estimate_cell_of()
  *
  * Returns: the estimate with @s, at @base's bandwidth and
@@ -24,7 +26,8 @@
  */
 MigrationEstimateStrategyResult *estimate_strategy(
     const PrecopyWorkloadRange *w, const PrecopyParams *base,
-    const MigrationEstimateStrategy *s, uint64_t setup_ms);
+    const MigrationEstimateStrategy *s, const EstimateSettings *set,
+    uint64_t setup_ms);
 
 /**
  * estimate_advice: The least intrusive strategy that completes in time
@@ -35,6 +38,7 @@ MigrationEstimateStrategyResult *estimate_strategy(
  *
  * @w: the workloads
  * @base: the parameters, as for estimate_strategy()
+ * @set: the migration's settings, its capabilities among them
  * @complete_within: the time to complete within, in milliseconds from
  *     the start
  * @setup_ms: as for estimate_cell_of()
@@ -43,6 +47,7 @@ MigrationEstimateStrategyResult *estimate_strategy(
  */
 MigrationEstimateAdvice *estimate_advice(const PrecopyWorkloadRange *w,
                                          const PrecopyParams *base,
+                                         const EstimateSettings *set,
                                          uint64_t complete_within,
                                          uint64_t setup_ms);
 

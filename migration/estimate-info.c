@@ -11,81 +11,14 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qapi/qapi-types-migration.h"
-#include "options.h"
-#include "precopy-search.h"
-#include "estimate-sync.h"
+#include "block/thread-pool.h"
 #include "estimate-cell.h"
 #include "estimate-lowest.h"
 #include "estimate-running.h"
 #include "estimate-advice.h"
+#include "estimate-state.h"
 #include "estimate-info.h"
 #include "trace.h"
-
-/* What an estimate needs of the guest and of the migration under way */
-typedef struct EstimateState {
-    PrecopySync syncs[ESTIMATE_SYNCS];
-    PrecopyProgress g;
-    bool running;
-    int64_t setup_ms;
-    DirtyCurve curves[3];
-    MigrationEstimateCurveSource source;
-    size_t refit;
-    PrecopyWorkloadRange w;
-    PrecopyParams p;
-    /* the link's speed, else the sender's pace stands in; 0 if unknown */
-    uint64_t link;
-    /* the bandwidth the migration runs at, or starts with; 0 if unknown */
-    uint64_t current;
-} EstimateState;
-
-/*
- * The guest and the migration under way, for @q; false if neither a
- * curve nor a migration gives a workload, or @q asks for what cannot be
- */
-static bool estimate_state(const EstimateQuery *q, EstimateState *st,
-                           Error **errp)
-{
-    bool unlimited = estimate_bandwidth_unlimited(q->max_bandwidth);
-    size_t i;
-
-    st->running = estimate_progress(&st->g, st->syncs, &st->setup_ms);
-    if (st->running && q->has_params) {
-        error_setg(errp, "'max-bandwidth' and 'downtime-limit' are for a "
-                   "migration to start, and one is under way");
-        return false;
-    }
-    if (!estimate_workloads(st->running ? &st->g : NULL, st->curves,
-                            &st->source, &st->refit, &st->w, errp)) {
-        return false;
-    }
-    st->p = (PrecopyParams) {
-        .switchover_bandwidth = migrate_avail_switchover_bandwidth(),
-        .link_bandwidth = q->link_bandwidth,
-        .deadline_ms = estimate_ms_left(q->deadline, st->setup_ms),
-        .progress = st->running ? &st->g : NULL,
-    };
-    /*
-     * Without a rate limit, a migration goes as fast as the link lets it,
-     * or one under way as fast as it has, or else as the sender does
-     */
-    st->link = q->link_bandwidth ?: st->p.switchover_bandwidth ?:
-               (st->running ? estimate_progress_rate(&st->g) : 0);
-    if (!st->link && (st->w.measured.pace.page_ns ||
-                      st->w.measured.pace.zero_ns)) {
-        st->link = ESTIMATE_MAX_BANDWIDTH;
-    }
-    st->current = unlimited ? st->link : q->max_bandwidth;
-    for (i = 0; i < q->nr_bw; i++) {
-        if (!q->bw[i] && !st->link) {
-            error_setg(errp, "'bandwidths' without rate limit need the "
-                       "link's speed ('link-bandwidth' or the "
-                       "avail-switchover-bandwidth parameter) or the "
-                       "sender's pace, which calc-dirty-rate measures");
-            return false;
-        }
-    }
-    return true;
-}
 
 /* The rows of the grid of @q, each @st->link where it has no rate limit */
 static MigrationEstimateBandwidthList *estimate_rows(const EstimateQuery *q,
@@ -134,10 +67,10 @@ static void estimate_aids(const EstimateQuery *q, EstimateState *st,
     info->has_strategies = true;
     for (l = q->strategies; l; l = l->next) {
         QAPI_LIST_APPEND(results, estimate_strategy(&st->w, &st->p, l->value,
-                                                    st->setup_ms));
+                                                    &st->set, st->setup_ms));
     }
-    info->advice = estimate_advice(&st->w, &st->p, q->complete_within,
-                                   st->setup_ms);
+    info->advice = estimate_advice(&st->w, &st->p, &st->set,
+                                   q->complete_within, st->setup_ms);
 }
 
 /* What the answer says of the guest and the link */
@@ -171,18 +104,26 @@ static void estimate_inputs(const EstimateState *st,
     }
 }
 
-/* The answer to @q */
-MigrationEstimateInfo *migration_estimate(const EstimateQuery *q,
-                                          Error **errp)
+/* A query, what it read, and its answer or why there is none */
+typedef struct EstimateJob {
+    EstimateState st;
+    MigrationEstimateInfo *info;
+    Error *err;
+} EstimateJob;
+
+/* The answer to a job's query, from what it read alone: a ThreadPoolFunc */
+static int estimate_answer(void *opaque)
 {
-    g_autofree EstimateState *st = g_new0(EstimateState, 1);
+    EstimateJob *job = opaque;
+    EstimateState *st = &job->st;
+    const EstimateQuery *q = st->q;
     int64_t start_us = g_get_monotonic_time();
     MigrationEstimateInfo *info;
     MigrationEstimateMinBandwidthList **mins;
     size_t j;
 
-    if (!estimate_state(q, st, errp)) {
-        return NULL;
+    if (!estimate_prepare(st, &job->err)) {
+        return -1;
     }
     info = g_new0(MigrationEstimateInfo, 1);
     info->deadline = q->deadline;
@@ -200,12 +141,55 @@ MigrationEstimateInfo *migration_estimate(const EstimateQuery *q,
         st->p.bandwidth = st->g.bandwidth = st->current;
         info->migration = estimate_running(&st->w, &st->p, &st->g,
                                            st->source, st->refit,
+                                           st->set.downtime_limit,
                                            st->setup_ms, q->lean);
     }
     if (st->current && q->strategies) {
         estimate_aids(q, st, info);
     }
-    trace_query_migration_estimate(q->nr_bw, q->nr_dt + 1, st->running,
+    job->info = info;
+    trace_query_migration_estimate_answer(q->nr_bw, q->nr_dt + 1,
+                                          st->running,
+                                          g_get_monotonic_time() - start_us);
+    return 0;
+}
+
+static MigrationEstimateInfo *estimate_result(EstimateJob *job,
+                                              Error **errp)
+{
+    if (job->err) {
+        error_propagate(errp, job->err);
+        return NULL;
+    }
+    return job->info;
+}
+
+MigrationEstimateInfo *migration_estimate(const EstimateQuery *q,
+                                          Error **errp)
+{
+    g_autofree EstimateJob *job = g_new0(EstimateJob, 1);
+    int64_t start_us = g_get_monotonic_time();
+
+    if (!estimate_read(q, &job->st, errp)) {
+        return NULL;
+    }
+    estimate_answer(job);
+    trace_query_migration_estimate(job->st.running,
                                    g_get_monotonic_time() - start_us);
-    return info;
+    return estimate_result(job, errp);
+}
+
+MigrationEstimateInfo *coroutine_fn migration_estimate_co(
+    const EstimateQuery *q, Error **errp)
+{
+    g_autofree EstimateJob *job = g_new0(EstimateJob, 1);
+    int64_t start_us = g_get_monotonic_time();
+
+    if (!estimate_read(q, &job->st, errp)) {
+        return NULL;
+    }
+    trace_query_migration_estimate(job->st.running,
+                                   g_get_monotonic_time() - start_us);
+    thread_pool_submit_co(estimate_answer, job);
+    return estimate_result(job, errp);
 }

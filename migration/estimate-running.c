@@ -9,8 +9,6 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "dirtyrate.h"
-#include "options.h"
 #include "precopy-refit.h"
 #include "precopy-search.h"
 #include "precopy-stalled.h"
@@ -25,31 +23,31 @@
  * returns where the curve comes from in @source and how many syncs it
  * was fitted to in @refit
  */
-bool estimate_workloads(const PrecopyProgress *g, DirtyCurve curves[3],
+bool estimate_workloads(const PrecopyProgress *g, const DirtyCurve *measured,
+                        DirtyCurve curves[3],
                         MigrationEstimateCurveSource *source,
                         size_t *refit, PrecopyWorkloadRange *w,
                         Error **errp)
 {
     DirtyCurve base[3];
+    bool scaled;
 
+    assert(g || measured);
+    if (measured) {
+        base[0] = *measured;
+        dirty_curve_bounds(&base[0], &base[1], &base[2]);
+    }
     if (g) {
-        bool measured = dirtyrate_get_curve(&base[0], NULL);
-
-        if (measured) {
-            dirty_curve_bounds(&base[0], &base[1], &base[2]);
-        }
-        *refit = precopy_refit(measured ? base : NULL, g, curves, &measured);
-        if (measured) {
+        *refit = precopy_refit(measured ? base : NULL, g, curves, &scaled);
+        if (scaled) {
             *source = *refit ? MIGRATION_ESTIMATE_CURVE_SOURCE_REFITTED :
                                MIGRATION_ESTIMATE_CURVE_SOURCE_MEASURED;
         } else {
             *source = g->nr_syncs > 1 ? MIGRATION_ESTIMATE_CURVE_SOURCE_SYNCS :
                                         MIGRATION_ESTIMATE_CURVE_SOURCE_NONE;
         }
-    } else if (dirtyrate_get_curve(&curves[0], errp)) {
-        dirty_curve_bounds(&curves[0], &curves[1], &curves[2]);
     } else {
-        return false;
+        memcpy(curves, base, sizeof(base));
     }
     precopy_workload_from_curve(&w->measured, &curves[0]);
     precopy_workload_from_curve(&w->low, &curves[1]);
@@ -68,7 +66,7 @@ bool estimate_workloads(const PrecopyProgress *g, DirtyCurve curves[3],
 MigrationEstimateRunning *estimate_running(
     const PrecopyWorkloadRange *w, PrecopyParams *p,
     const PrecopyProgress *g, MigrationEstimateCurveSource source,
-    size_t refit, uint64_t setup_ms, bool lean)
+    size_t refit, uint64_t downtime_limit, uint64_t setup_ms, bool lean)
 {
     MigrationEstimateRunning *run = g_new0(MigrationEstimateRunning, 1);
     uint64_t elapsed = g->now.elapsed_us / 1000 + setup_ms;
@@ -79,7 +77,7 @@ MigrationEstimateRunning *estimate_running(
     run->curve = source;
     run->refit_syncs = refit;
     run->bandwidth = p->bandwidth;
-    run->estimate = e = estimate_cell(w, p, migrate_downtime_limit(),
+    run->estimate = e = estimate_cell(w, p, downtime_limit,
                                       setup_ms);
     run->stalled_syncs = precopy_stalled_syncs(g);
     if (e->verdict == MIGRATION_ESTIMATE_VERDICT_DOES_NOT_CONVERGE &&
@@ -109,13 +107,13 @@ MigrationEstimateRunning *estimate_running(
     if (lean && e->verdict == MIGRATION_ESTIMATE_VERDICT_CONVERGES) {
         /* not searched: what it takes to converge, it has */
         run->min_bandwidth = g_new0(MigrationEstimateMinBandwidth, 1);
-        run->min_bandwidth->downtime_limit = migrate_downtime_limit();
+        run->min_bandwidth->downtime_limit = downtime_limit;
         run->min_downtime_limit = g_new0(MigrationEstimateMinDowntimeLimit, 1);
         run->min_downtime_limit->bandwidth = run->bandwidth;
         return run;
     }
     run->min_bandwidth = estimate_min_bandwidth(w, p,
-                                                migrate_downtime_limit());
+                                                downtime_limit);
     run->min_downtime_limit = estimate_min_downtime_limit(w, p,
                                                           run->bandwidth);
     return run;

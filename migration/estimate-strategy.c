@@ -7,6 +7,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "hw/boards.h"
+#include "qemu/main-loop.h"
 #include "system/cpu-throttle.h"
 #include "system/dirtylimit.h"
 #include "migration.h"
@@ -50,9 +51,38 @@ bool estimate_strategy_check(const MigrationEstimateStrategy *s,
     return true;
 }
 
-/* A strategy of the aids given, and of the multifd capability if on */
+void estimate_settings_read(EstimateSettings *set)
+{
+    MachineState *machine = MACHINE(qdev_get_machine());
+
+    assert(bql_locked());
+    *set = (EstimateSettings) {
+        .postcopy_ram = migrate_postcopy_ram(),
+        .auto_converge = migrate_auto_converge(),
+        .dirty_limit = migrate_dirty_limit(),
+        .multifd = migrate_multifd(),
+        .throttle = {
+            .trigger_threshold = migrate_throttle_trigger_threshold(),
+            .initial = migrate_cpu_throttle_initial(),
+            .increment = migrate_cpu_throttle_increment(),
+            .tailslow = migrate_cpu_throttle_tailslow(),
+            .max = migrate_max_cpu_throttle(),
+            .vcpu_dirty_limit =
+                migrate_get_current()->parameters.vcpu_dirty_limit,
+            .vcpus = MAX(1, machine->smp.cpus),
+        },
+        .throttle_now = cpu_throttle_get_percentage(),
+        .dirty_limit_now = dirtylimit_in_service(),
+        .multifd_channels = migrate_multifd_channels(),
+        .postcopy_bandwidth = migrate_max_postcopy_bandwidth(),
+        .downtime_limit = migrate_downtime_limit(),
+        .switchover_bandwidth = migrate_avail_switchover_bandwidth(),
+    };
+}
+
 MigrationEstimateStrategy *estimate_strategy_new(bool postcopy,
-                                                 bool auto_converge)
+                                                 bool auto_converge,
+                                                 bool multifd)
 {
     MigrationEstimateStrategy *s = g_new0(MigrationEstimateStrategy, 1);
     MigrationEstimateAidList **tail = &s->aids;
@@ -63,56 +93,47 @@ MigrationEstimateStrategy *estimate_strategy_new(bool postcopy,
     if (postcopy) {
         QAPI_LIST_APPEND(tail, MIGRATION_ESTIMATE_AID_POSTCOPY);
     }
-    if (migrate_multifd()) {
+    if (multifd) {
         QAPI_LIST_APPEND(tail, MIGRATION_ESTIMATE_AID_MULTIFD);
     }
     return s;
 }
 
-/* The strategy of the current capabilities */
-MigrationEstimateStrategy *estimate_strategy_current(void)
+MigrationEstimateStrategy *estimate_strategy_current(
+    const EstimateSettings *set)
 {
     MigrationEstimateStrategy *s =
-        estimate_strategy_new(migrate_postcopy_ram(), migrate_auto_converge());
+        estimate_strategy_new(set->postcopy_ram, set->auto_converge,
+                              set->multifd);
 
-    if (migrate_dirty_limit()) {
+    if (set->dirty_limit) {
         QAPI_LIST_PREPEND(s->aids, MIGRATION_ESTIMATE_AID_DIRTY_LIMIT);
     }
     return s;
 }
 
-/* @p for the strategy @s, with the current migration parameters */
 void estimate_strategy_params(const MigrationEstimateStrategy *s,
+                              const EstimateSettings *set,
                               PrecopyParams *p)
 {
-    MachineState *machine = MACHINE(qdev_get_machine());
     PrecopyThrottle *t = &p->throttle;
 
-    *t = (PrecopyThrottle) {
-        .trigger_threshold = migrate_throttle_trigger_threshold(),
-        .initial = migrate_cpu_throttle_initial(),
-        .increment = migrate_cpu_throttle_increment(),
-        .tailslow = migrate_cpu_throttle_tailslow(),
-        .max = migrate_max_cpu_throttle(),
-        .vcpu_dirty_limit =
-            migrate_get_current()->parameters.vcpu_dirty_limit,
-        .vcpus = MAX(1, machine->smp.cpus),
-    };
+    *t = set->throttle;
     if (strategy_has(s, MIGRATION_ESTIMATE_AID_AUTO_CONVERGE)) {
         t->kind = PRECOPY_THROTTLE_AUTO_CONVERGE;
         /* the curve of a migration under way is the guest's under it */
-        t->now = p->progress ? cpu_throttle_get_percentage() : 0;
+        t->now = p->progress ? set->throttle_now : 0;
     } else if (strategy_has(s, MIGRATION_ESTIMATE_AID_DIRTY_LIMIT)) {
         t->kind = PRECOPY_THROTTLE_DIRTY_LIMIT;
-        t->now = p->progress && dirtylimit_in_service() ? 100 : 0;
+        t->now = p->progress && set->dirty_limit_now ? 100 : 0;
     }
     p->multifd_channels =
         strategy_has(s, MIGRATION_ESTIMATE_AID_MULTIFD) ?
-        migrate_multifd_channels() : 0;
+        set->multifd_channels : 0;
     p->postcopy_after_pass = 0;
     if (strategy_has(s, MIGRATION_ESTIMATE_AID_POSTCOPY)) {
         p->postcopy_after_pass = s->has_postcopy_after_pass ?
                                  s->postcopy_after_pass : 1;
     }
-    p->postcopy_bandwidth = migrate_max_postcopy_bandwidth();
+    p->postcopy_bandwidth = set->postcopy_bandwidth;
 }

@@ -22,7 +22,7 @@
 #include "estimate-query.h"
 #include "estimate-info.h"
 
-MigrationEstimateInfo *qmp_query_migration_estimate(
+coroutine_fn MigrationEstimateInfo *qmp_query_migration_estimate(
     bool has_bandwidths, sizeList *bandwidths,
     bool has_downtime_limits, uint64List *downtime_limits,
     bool has_deadline, uint64_t deadline,
@@ -34,6 +34,7 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
     Error **errp)
 {
     g_autoptr(MigrationEstimateStrategyList) current = NULL;
+    EstimateSettings set;
     EstimateQuery q;
 
     estimate_query_default(&q);
@@ -68,7 +69,8 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
     q.has_params = has_max_bandwidth || has_downtime_limit;
     q.link_bandwidth = has_link_bandwidth ? link_bandwidth : 0;
     if (!has_strategies) {
-        QAPI_LIST_PREPEND(current, estimate_strategy_current());
+        estimate_settings_read(&set);
+        QAPI_LIST_PREPEND(current, estimate_strategy_current(&set));
     }
     q.strategies = has_strategies ? strategies : current;
     if (!estimate_query_strategies(q.strategies, errp) ||
@@ -77,5 +79,5 @@ MigrationEstimateInfo *qmp_query_migration_estimate(
                                         downtime_limits, errp)) {
         return NULL;
     }
-    return migration_estimate(&q, errp);
+    return migration_estimate_co(&q, errp);
 }

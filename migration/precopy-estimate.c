@@ -333,4 +333,3 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
 out:
     sim_finish(&s);
 }
-

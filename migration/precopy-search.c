@@ -206,4 +206,3 @@ void precopy_lowest_range(const PrecopyWorkloadRange *w,
     r->min = r->min == UINT64_MAX ? 0 : r->min;
     r->max = everywhere ? r->max : 0;
 }
-

@@ -126,4 +126,3 @@ double precopy_sim_full_window_bytes(const PrecopySim *s)
     precopy_send_pages(&s->wire, &ahead, s->window, INFINITY, &bytes);
     return bytes;
 }
-

@@ -92,4 +92,3 @@ void precopy_sim_postcopy(PrecopySim *s)
         s->now = s->deadline;
     }
 }
-

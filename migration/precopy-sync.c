@@ -206,4 +206,3 @@ void precopy_sim_sync(PrecopySim *s)
         precopy_sim_throttle_period(s, MAX(0, q->dirtied - dirtied));
     }
 }
-

@@ -183,4 +183,3 @@ void precopy_sim_stop(PrecopySim *s)
     e->throttle_ms = round_u64(s->now - s->throttle_since);
     e->throttle_lost_ms = round_u64(MAX(0, s->now - s->throttle_since - ran));
 }
-

@@ -130,4 +130,3 @@ bool precopy_progress_check(const PrecopyProgress *g, Error **errp)
 {
     return check_report(progress_error(g), errp);
 }
-

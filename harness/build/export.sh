@@ -60,14 +60,21 @@ mapfile -t commits < <(git -C "$scratch" rev-list --reverse "$base..HEAD")
 # A line '# series: NAME' in patches/series starts a series of its own,
 # sent apart with patches/cover-letter.NAME; without any, the whole is one
 # series with patches/cover-letter.  Each series is based on the one
-# before it.
+# before it.  '# series: NAME local' starts the patches that the build
+# and the benchmarks use but that are not sent: they come last.
 groups=()
 starts=()
-while read -r start name; do
+sent=$ncommits
+while read -r start name local; do
+    if [ "$local" = local ]; then
+        sent=$start
+        break
+    fi
     groups+=("$name")
     starts+=("$start")
-done < <(awk '/^# series: / { print n + 0, $3; next }
+done < <(awk '/^# series: / { print n + 0, $3, $4; next }
               /^[^# \t]/    { n++ }' "$repo/patches/series")
+[ "$sent" -gt 0 ] || die "patches/series has nothing to send"
 if [ ${#groups[@]} -eq 0 ] || [ "${starts[0]}" -ne 0 ]; then
     groups=("" "${groups[@]}")
     starts=(0 "${starts[@]}")
@@ -96,7 +103,7 @@ d
 }
 for g in "${!groups[@]}"; do
     first=${starts[$g]}
-    next=${starts[$((g + 1))]:-$ncommits}
+    next=${starts[$((g + 1))]:-$sent}
     from=$base
     [ "$first" -eq 0 ] || from=${commits[$((first - 1))]}
     if [ -z "${groups[$g]}" ]; then
@@ -121,21 +128,23 @@ fi
 esc=$(printf '%s' "$signoff" | sed 's/[&|\\]/\\&/g')
 find "$out" -name '*.patch' -exec sed -i "s|^$PLACEHOLDER\$|Signed-off-by: $esc|" {} +
 
-# git am onto pristine must land on the very tree the build uses: the
-# replayed series, and the build tree with its in-place updates.
+# git am onto pristine must land on the tree of the replayed series up to
+# its last patch sent, and the whole replayed series on the build tree
+# with its in-place updates.
 check=$(dirname "$out")/tmp/am-check
 rm -rf "$check"
 git clone -q -s -b pristine "$tree" "$check"
 git -C "$check" -c user.name=export -c user.email=export@localhost \
     am -q --keep-cr $(series_patches "$out") ||
     die "the exported series does not apply to pristine $QEMU_VERSION"
-want=$(git -C "$scratch" rev-parse 'HEAD^{tree}')
+want=$(git -C "$scratch" rev-parse "${commits[$((sent - 1))]}^{tree}")
 got=$(git -C "$check" rev-parse 'HEAD^{tree}')
 [ "$want" = "$got" ] || die "git am of the export gives tree $got, the series gives $want"
+want=$(git -C "$scratch" rev-parse 'HEAD^{tree}')
 built=$(cd "$tree" && idx=$(mktemp) && trap 'rm -f "$idx"' EXIT &&
         cp .git/index "$idx" && GIT_INDEX_FILE=$idx git add -A &&
         GIT_INDEX_FILE=$idx git write-tree)
 [ "$want" = "$built" ] ||
     die "build tree $tree differs from the series (run 'make assemble'; edits to upstream files need 'make refresh')"
 rm -rf "$check" "$scratch"
-echo "export: $ncommits patches in $out; git am onto $base gives the build tree ($want)"
+echo "export: $sent patches in $out, of $ncommits; git am onto $base gives the series, and the series the build tree ($want)"
