@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How long query-migration-estimate holds the BQL, on an idle guest.
 
-Usage: bench-bql.py QEMU [CALLS]
+Usage: PYTHONPATH=build/qemu/python bench-bql.py QEMU [CALLS]
 
 Boots QEMU (TCG, 2 GiB, no disk: the firmware idles), measures it with
 calc-dirty-rate for 2 s in page-sampling and dirty-bitmap mode, and asks
@@ -21,42 +21,23 @@ import datetime
 import json
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
-import time
+
+from qemu_guest import Guest
 
 
 def main():
     qemu = sys.argv[1]
     calls = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     work = tempfile.mkdtemp(prefix='bench-bql-')
-    sock, log = os.path.join(work, 'qmp.sock'), os.path.join(work, 'trace.log')
-    proc = subprocess.Popen(
-        [qemu, '-accel', 'tcg', '-m', '2048', '-display', 'none', '-nodefaults',
-         '-qmp', f'unix:{sock},server=on,wait=off', '-msg', 'timestamp=on',
-         '-trace', 'query_migration_estimate*', '-trace', 'monitor_qmp_respond',
-         '-trace', 'handle_qmp_command', '-D', log],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.1)
-    conn = socket.socket(socket.AF_UNIX)
-    conn.connect(sock)
-    f = conn.makefile('rw')
-
-    def cmd(name, **args):
-        f.write(json.dumps({'execute': name, 'arguments': args}) + '\n')
-        f.flush()
-        while True:
-            r = json.loads(f.readline())
-            if 'return' in r or 'error' in r:
-                return r
-
-    f.readline()
-    cmd('qmp_capabilities')
+    log = os.path.join(work, 'trace.log')
+    guest = Guest(qemu, work, 'tcg', [], mem_mb=2048,
+                  extra=['-msg', 'timestamp=on',
+                         '-trace', 'query_migration_estimate*',
+                         '-trace', 'monitor_qmp_respond',
+                         '-trace', 'handle_qmp_command', '-D', log])
+    guest.connect(10)
     largest = {
         'bandwidths': [int(100e6 / 8 * 1.25 ** i) for i in range(32)],
         'downtime-limits': [50 * (i + 1) for i in range(16)],
@@ -66,16 +47,12 @@ def main():
     }
     sizes = []
     for mode in ('page-sampling', 'dirty-bitmap'):
-        cmd('calc-dirty-rate', **{'calc-time': 2, 'mode': mode})
-        while cmd('query-dirty-rate')['return']['status'] != 'measured':
-            time.sleep(0.2)
+        guest.measure(**{'calc-time': 2, 'mode': mode})
         for args in (largest, {}):
             for _ in range(calls):
-                r = cmd('query-migration-estimate', **args)
-                assert 'return' in r, r
-                sizes.append(len(json.dumps(r)))
-    cmd('quit')
-    proc.wait()
+                answer = guest.cmd('query-migration-estimate', **args)
+                sizes.append(len(json.dumps(answer)))
+    guest.close()
 
     events = []
     for line in open(log):

@@ -66,3 +66,10 @@ series_patches() {
     find "$1" -name '*.patch' ! -name '0000-cover-letter.patch' \
         ! -path '*/standalone/*' | sort -V
 }
+
+# The series' unit tests, by ninja target (tests/unit/NAME), as
+# tests.txt has make check run them
+series_unit_tests() {
+    awk '!/^[[:space:]]*#/ && $2 ~ /^tests\/unit\// { print $2 }' \
+        "$(dirname "${BASH_SOURCE[0]}")/tests.txt"
+}
