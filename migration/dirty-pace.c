@@ -7,7 +7,6 @@
 #include "qemu/osdep.h"
 #include "qemu/cutils.h"
 #include "qemu/madvise.h"
-#include "qemu/memalign.h"
 #include "qemu/iov.h"
 #include "qemu/sockets.h"
 #include "qemu/thread.h"
@@ -215,14 +214,14 @@ static int64_t pace_median(int fd, PaceReceiver *r, const uint8_t *page)
     return ns[1];
 }
 
-/* Memory of the destination's, backed as guest memory is */
+/* The destination's memory, mapped anew as ram_block_add() maps it */
 static uint8_t *pace_memory(void)
 {
-    uint8_t *mem = qemu_try_memalign(DIRTY_PACE_CHUNK_BYTES,
-                                     PACE_STREAM_BYTES);
+    uint8_t *mem = qemu_anon_ram_alloc(2 * PACE_STREAM_BYTES, NULL, false,
+                                       false);
 
     if (mem) {
-        qemu_madvise(mem, PACE_STREAM_BYTES, QEMU_MADV_HUGEPAGE);
+        qemu_madvise(mem, 2 * PACE_STREAM_BYTES, QEMU_MADV_HUGEPAGE);
     }
     return mem;
 }
@@ -244,9 +243,9 @@ void dirty_pace_probe_stream(DirtyPaceProbe *probe, size_t page_size)
     data->pages = zero->pages = PACE_STREAM_BYTES / page_size;
     data->page_size = zero->page_size = page_size;
     data->mem = pace_memory();
-    zero->mem = pace_memory();
     zero->zero = true;
-    if (data->mem && zero->mem) {
+    if (data->mem) {
+        zero->mem = data->mem + PACE_STREAM_BYTES;
         /* into new memory, then into the same again */
         pace_send(fds[0], data, page);
         memcpy(fresh, data->chunk_ns, sizeof(fresh));
@@ -266,8 +265,9 @@ void dirty_pace_probe_stream(DirtyPaceProbe *probe, size_t page_size)
         probe->zero_stream_ns += pace_median(fds[0], zero, page);
         probe->zero_stream_pages += zero->pages;
     }
-    qemu_vfree(data->mem);
-    qemu_vfree(zero->mem);
+    if (data->mem) {
+        qemu_anon_ram_free(data->mem, 2 * PACE_STREAM_BYTES);
+    }
     close(fds[0]);
     close(fds[1]);
 }

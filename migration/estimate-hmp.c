@@ -157,7 +157,7 @@ static MigrationEstimateStrategyList *hmp_strategies(void)
 {
     static const MigrationEstimateAid aids[] = {
         MIGRATION_ESTIMATE_AID_AUTO_CONVERGE,
-        MIGRATION_ESTIMATE_AID_POSTCOPY,
+        MIGRATION_ESTIMATE_AID_POSTCOPY_RAM,
         MIGRATION_ESTIMATE_AID_MULTIFD,
     };
     MigrationEstimateStrategyList *strategies = NULL;

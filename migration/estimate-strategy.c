@@ -37,7 +37,7 @@ bool estimate_strategy_check(const MigrationEstimateStrategy *s,
         return false;
     }
     if (s->has_postcopy_after_pass &&
-        !strategy_has(s, MIGRATION_ESTIMATE_AID_POSTCOPY)) {
+        !strategy_has(s, MIGRATION_ESTIMATE_AID_POSTCOPY_RAM)) {
         error_setg(errp, "'postcopy-after-pass' needs the aid postcopy");
         return false;
     }
@@ -91,7 +91,7 @@ MigrationEstimateStrategy *estimate_strategy_new(bool postcopy,
         QAPI_LIST_APPEND(tail, MIGRATION_ESTIMATE_AID_AUTO_CONVERGE);
     }
     if (postcopy) {
-        QAPI_LIST_APPEND(tail, MIGRATION_ESTIMATE_AID_POSTCOPY);
+        QAPI_LIST_APPEND(tail, MIGRATION_ESTIMATE_AID_POSTCOPY_RAM);
     }
     if (multifd) {
         QAPI_LIST_APPEND(tail, MIGRATION_ESTIMATE_AID_MULTIFD);
@@ -131,7 +131,7 @@ void estimate_strategy_params(const MigrationEstimateStrategy *s,
         strategy_has(s, MIGRATION_ESTIMATE_AID_MULTIFD) ?
         set->multifd_channels : 0;
     p->postcopy_after_pass = 0;
-    if (strategy_has(s, MIGRATION_ESTIMATE_AID_POSTCOPY)) {
+    if (strategy_has(s, MIGRATION_ESTIMATE_AID_POSTCOPY_RAM)) {
         p->postcopy_after_pass = s->has_postcopy_after_pass ?
                                  s->postcopy_after_pass : 1;
     }

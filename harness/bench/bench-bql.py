@@ -42,8 +42,9 @@ def main():
         'bandwidths': [int(100e6 / 8 * 1.25 ** i) for i in range(32)],
         'downtime-limits': [50 * (i + 1) for i in range(16)],
         'strategies': [{'aids': a} for a in
-                       ([], ['auto-converge'], ['postcopy'], ['multifd'],
-                        ['auto-converge', 'multifd'], ['postcopy', 'multifd'])],
+                       ([], ['auto-converge'], ['postcopy-ram'], ['multifd'],
+                        ['auto-converge', 'multifd'],
+                        ['postcopy-ram', 'multifd'])],
     }
     sizes = []
     for mode in ('page-sampling', 'dirty-bitmap'):

@@ -40,7 +40,7 @@ MULTIFD = [('hotcold-1g', 1000, 300), ('hotcold-1g', 2000, 300),
 STRATEGIES = {
     'pre-copy': [],
     'auto-converge': ['auto-converge'],
-    'postcopy': ['postcopy'],
+    'postcopy': ['postcopy-ram'],
     'multifd': ['multifd'],
 }
 CAPS = {'auto-converge': ['auto-converge'], 'postcopy': ['postcopy-ram'],

@@ -489,8 +489,12 @@ static void test_verdicts(const void *opaque)
     g_test_message("predicted %" PRIu64 " ms, %" PRIu64 " syncs; actual %"
                    PRIu64 " ms, %" PRIu64 " syncs", want_ms, want_syncs,
                    got_ms, got_syncs);
-    g_assert_cmpuint(got_syncs, <=, want_syncs + 1);
-    g_assert_cmpuint(got_syncs + 1, >=, want_syncs);
+    /*
+     * Where the pages left near the end wobble about the threshold, a
+     * loaded host (tests run side by side) can add a sync or two
+     */
+    g_assert_cmpuint(got_syncs, <=, want_syncs + 2);
+    g_assert_cmpuint(got_syncs + 2, >=, want_syncs);
     g_assert_cmpfloat(fabs((double)want_ms - got_ms) / got_ms, <, 0.3);
     qobject_unref(info);
 
@@ -942,7 +946,7 @@ static void test_aid_postcopy(void)
     QDict *res, *info;
 
     aid_guest_start(&src, MB_PER_S(50), 100);
-    res = estimate_strategy(src.qts, "postcopy", &verdict);
+    res = estimate_strategy(src.qts, "postcopy-ram", &verdict);
     g_assert_cmpstr(verdict, ==, "converges");
     pages = curve_get_u64(res, "postcopy-pages");
     g_assert_cmpuint(pages, >, 0);
