@@ -122,18 +122,56 @@ def matrix(quick):
         [(*c, 1, 'noprior') for c in NOPRIOR]
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def git(*a):
+    return subprocess.run(['git', '-C', REPO, *a], capture_output=True,
+                          text=True).stdout.strip()
+
+
 def commit():
     """The commit of the code that runs, and whether that code has edits:
     migration/, qapi/ and the patches' diffs, not their cover letter"""
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
-
-    def git(*a):
-        return subprocess.run(['git', '-C', repo, *a], capture_output=True,
-                              text=True).stdout.strip()
     dirty = git('status', '--porcelain', '--', 'migration', 'qapi',
                 'patches/*.patch')
     return git('rev-parse', 'HEAD') + ('-dirty' if dirty else '')
+
+
+def same_code(a, b):
+    """Whether commits @a and @b hold the same code: migration/, qapi/ and
+    the patches' diffs; messages, cover letters, the harness and the
+    docs do not count"""
+    if a == b:
+        return True
+    if '-dirty' in a + b or subprocess.run(
+            ['git', '-C', REPO, 'diff', '--quiet', a, b, '--', 'migration',
+             'qapi']).returncode:
+        return False
+    for p in git('diff', '--name-only', a, b, '--', 'patches').split():
+        if p.endswith('.patch'):
+            old, new = (git('show', f'{c}:{p}') for c in (a, b))
+            body = [t[t.find('\ndiff --git'):] for t in (old, new)]
+            if body[0] != body[1]:
+                return False
+    return True
+
+
+def code_of(records):
+    """For a report's heading: which code produced @records, marked where
+    it is not this tree's (HEAD's) or where the records disagree"""
+    commits = sorted({r.get('commit') or 'unknown' for r in records
+                      if r.get('kind') != 'setup'})
+    head = git('rev-parse', 'HEAD')
+    older = [c for c in commits if c == 'unknown' or not same_code(c, head)]
+    text = f'from the code of commit {", ".join(c[:12] for c in commits)}'
+    if older:
+        n = sum((r.get('commit') or 'unknown') in older for r in records
+                if r.get('kind') != 'setup')
+        return (f'{text} (MARKED: {n} records from code other than this '
+                f"tree's, {head[:12]})")
+    return f"{text}, the code of this tree ({head[:12]})"
 
 
 def run_id(scenario, bw, dt, rep, variant=''):
@@ -438,6 +476,7 @@ def run_cells(name, bench, args, cells, kind, run_id, run, show, guess_s):
         record = run(setup, *cell)
         took.append(time.monotonic() - t)
         record['wall-s'] = round(took[-1], 1)
+        record.setdefault('commit', commit())
         append(args.results, record)
         print(f'{name}:   {show(record)}', flush=True)
 

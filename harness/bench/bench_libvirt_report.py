@@ -11,7 +11,7 @@ import shutil
 import statistics
 import sys
 
-from bench import load
+from bench import code_of, load
 from bench_aids_report import error, median_abs, pct
 
 MODES = ('dirty-bitmap', 'default')
@@ -176,7 +176,8 @@ def main():
         '',
         'Written by `make bench-libvirt` '
         '(harness/bench/bench_libvirt.py, bench_libvirt_report.py) on '
-        f'{setup["date"]}, under {setup["accel"].upper()}.  The same guests '
+        f'{setup["date"]}, under {setup["accel"].upper()}, '
+        f'{code_of(runs)}.  The same guests '
         'as the direct benchmark (README.md here), each a libvirt 9.0 '
         'domain with this build as its emulator, measured with `virsh '
         'domdirtyrate-calc` for 10 s (dirty-bitmap, then as libvirt sends '

@@ -76,10 +76,17 @@ def predictors(run):
             'query-migrate remaining / max-bandwidth': bytes_left}
 
 
+# The error an answer "does not converge" counts as, for a migration
+# that converged: as wrong as a time twice too long
+NEVER_ERROR = 1.0
+
+
 def remaining_errors(runs):
     """Per predictor, source of the curve and fraction: the relative
-    errors of the remaining time over the converged runs, and how many
-    runs it said would not converge."""
+    errors of the remaining time over the converged runs, every answer
+    counted: "does not converge" as NEVER_ERROR, "uncertain" as its
+    central estimate's error, or as NEVER_ERROR where it has none; and
+    how many answers were each."""
     out = {}
     for run in polled(runs):
         if not run['converged']:
@@ -97,12 +104,14 @@ def remaining_errors(runs):
                 cell = out.setdefault((name, source, f),
                                       {'errs': [], 'wrong': 0,
                                        'uncertain': 0})
-                if p == 'never':
-                    cell['wrong'] += 1
-                elif p == 'uncertain':
+                if p == 'uncertain':
                     cell['uncertain'] += 1
-                else:
-                    cell['errs'].append((p - left) / left)
+                    p = a.get('remaining-time')
+                elif p == 'never':
+                    cell['wrong'] += 1
+                    p = None
+                cell['errs'].append(NEVER_ERROR if p is None else
+                                    (p - left) / left)
     return out
 
 
@@ -114,7 +123,7 @@ def remaining_table(runs):
     for (name, source, f), cell in sorted(
             errs.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])):
         e = [abs(x) for x in cell['errs']]
-        n = len(e) + cell['wrong'] + cell['uncertain']
+        n = len(e)
         if not n:
             continue
         w.append(f'| {name} | {source} | {f * 100:.0f}% | {n} | '
@@ -257,7 +266,10 @@ def section(runs, plot_path):
     w.append('**Remaining time.**  At 25, 50 and 75% of each converged '
              'migration\'s actual total time, the answer nearest to it '
              '(within 5% of the total time): error is (predicted - '
-             'actual) / actual remaining time.  Beside the live estimate, '
+             'actual) / actual remaining time.  Every answer counts: '
+             '"does not converge" as +100%, "uncertain" as the error of '
+             'its central estimate (the curve as measured, refitted), or '
+             'as +100% where it has none.  Beside the live estimate, '
              'two things an operator has today: the estimate made before '
              'the migration, counted down, and query-migrate\'s remaining '
              'bytes divided by max-bandwidth.\n')

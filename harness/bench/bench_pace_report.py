@@ -13,7 +13,7 @@ import shutil
 import statistics
 import sys
 
-from bench import load
+from bench import code_of, load
 
 GROUPS = [
     ('no rate limit, link-bandwidth given',
@@ -74,15 +74,14 @@ def main():
             r.get('converged')]
     failed = [r for r in records if r['kind'] == 'pace-run' and
               not r.get('converged')]
-    commits = sorted({r.get('commit', '?') for r in runs})
     lines = [
         '# The sender\'s pace: accuracy where the work per page holds a '
         'migration back',
         '',
         f'`make bench-pace`, {len(runs)} completed migrations '
         f'({len(failed)} that did not complete are listed at the end), '
-        f'{setup["accel"].upper()}, on {setup["date"]}, from the code of '
-        f'commit {", ".join(c[:12] for c in commits)}.  The link speed '
+        f'{setup["accel"].upper()}, on {setup["date"]}, '
+        f'{code_of(runs + failed)}.  The link speed '
         f'that `link-bandwidth` gives, measured once on a migration of its '
         f'own: {setup["link-bandwidth"] * 8 / 1e9:.1f} Gbit/s.',
         '',

@@ -19,7 +19,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 from bench import CALC_TIME_S, NOISE_CELL, QUICK, SCENARIOS, WARMUP_S, \
-    load  # noqa: E402
+    code_of, load  # noqa: E402
 from bench_models import MODELS  # noqa: E402
 import bench_live  # noqa: E402
 from bench_live import quantile  # noqa: E402
@@ -402,10 +402,6 @@ def compare_bases(runs, previous):
     return w
 
 
-# said of a report whose records come from the code of several commits
-MIXED = ' (MIXED: records from more than one commit)'
-
-
 def main():
     results, out = sys.argv[1], sys.argv[2]
     previous = sys.argv[3] if len(sys.argv) > 3 else None
@@ -421,7 +417,6 @@ def main():
                       (previous, 'results-10.0.2.jsonl')):
         if src and os.path.abspath(src) != os.path.abspath(f'{out}/{name}'):
             shutil.copy(src, f'{out}/{name}')
-    commits = sorted({r.get('commit', 'unknown') for r in everything})
     evals = [evaluate(r) for r in runs]
     deadline_s = max(r['deadline-ms'] for r in runs) // 1000
     plot_scatter(runs, evals, f'{out}/scatter.png')
@@ -436,9 +431,7 @@ def main():
              f'CPUs, Debian 12; accelerator: **{setup["accel"].upper()}**; '
              f'date: {setup["date"]}; guest kernel: {setup["kernel"]} '
              '(Debian cloud kernel) with tests/migration-stress as /init; '
-             'from the code of commit '
-             f'{", ".join(c[:12] for c in commits)}'
-             f'{"" if len(commits) == 1 else MIXED}.\n')
+             f'{code_of(everything)}.\n')
     w.append('Other measurements and host observations behind the upstream '
              'docs: [lab-notes.md](lab-notes.md).  The aids to convergence: '
              '[aids.md](aids.md).  The same guests migrated through '

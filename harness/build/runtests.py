@@ -10,7 +10,8 @@ Each argument names one test program:
 
 Every TAP line 'ok' / 'not ok' counts as one test; a program that fails or
 times out without reporting a failure counts as one failed test more, and
-so does one whose last plan ('1..N') does not match the tests it ran.  A
+so does one whose last plan ('1..N') does not match the tests it ran, or
+that prints no plan.  A
 plan of '1..0 # SKIP', a whole program skipped, counts as one skipped.
 Exit status is 0 only when nothing failed.
 """
@@ -75,6 +76,9 @@ def run_one(label, cmd, env, cwd, timeout, log):
     elif plan and int(plan.group(1)) != ran:
         failed += 1
         print(f'  FAIL {label}: planned {plan.group(1)} tests, ran {ran}')
+    elif not plan:
+        failed += 1
+        print(f'  FAIL {label}: no plan (1..N): stopped before its end?')
     if (proc.returncode != 0 or status.startswith('timed')) and failed == 0:
         failed += 1
         print(f'  FAIL {label}: {status}')

@@ -184,13 +184,17 @@ check "fetch falls back to the mirror's pool" fetch
 printf 'tampered\n' > "$work/mirror/pool/main/q/qemu/qemu_fake.orig.tar.xz"
 expect_fail "fetch refuses a tarball with the wrong hash" "neither apt nor the archive's pool gave" fetch
 
-# runtests.py: a plan the tests do not meet fails; a skipped program counts
+# runtests.py: a plan the tests do not meet, or none, fails; a skipped
+# program counts
 printf 'echo 1..3; echo ok 1; echo ok 2\n' > "$work/short.sh"
 printf 'echo "1..0 # SKIP no KVM"\n' > "$work/skip.sh"
 printf 'echo 1..1; echo 1..2; echo ok 1; echo "ok 2 # SKIP x"\n' > "$work/plans.sh"
 runtests() { python3 "$H/runtests.py" --obj "$work" --log "$work/rt.log" "$@"; }
 expect_fail "runtests fails a program that ran fewer tests than its plan" \
     "planned 3 tests, ran 2" runtests "tap:sh $work/short.sh"
+printf 'echo ok 1\n' > "$work/noplan.sh"
+expect_fail "runtests fails a program that prints no plan" \
+    "no plan" runtests "tap:sh $work/noplan.sh"
 check "runtests counts a program skipped whole" \
     sh -c "python3 '$H/runtests.py' --obj '$work' --log '$work/rt.log' \
         'tap:sh $work/skip.sh' | grep -qx '0 passed, 0 failed, 1 skipped'"
