@@ -1,11 +1,11 @@
 #!/bin/bash
 # make bench / make bench-quick / make bench-aids / make bench-pace /
-# make bench-libvirt: the
+# make bench-libvirt / make bench-oos: the
 # accuracy benchmarks.  Makes the guests' images (guest-images.sh), runs
 # the migrations
 # (resumable: a run already in the results is not run again) and writes
 # the report.
-# Usage: bench.sh TREE OBJ OUT-DIR REPORT-DIR [--quick | --aids | --pace | --libvirt]
+# Usage: bench.sh TREE OBJ OUT-DIR REPORT-DIR [--quick | --aids | --pace | --libvirt | --oos]
 
 set -euo pipefail
 
@@ -20,10 +20,12 @@ case ${1:-} in
     --aids) bench=bench_aids; shift ;;
     --pace) bench=bench_pace; shift ;;
     --libvirt) bench=bench_libvirt; shift ;;
+    --oos) bench=bench_oos; shift ;;
     *) bench=bench ;;
 esac
 deps=(--bench)
 [ "$bench" != bench_libvirt ] || deps+=(--libvirt)
+[ "$bench" != bench_oos ] || deps+=(--oos)
 "$here/../build/deps.sh" "${deps[@]}"
 
 kernel=$("$here/guest-images.sh" "$obj")

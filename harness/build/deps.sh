@@ -26,6 +26,9 @@ PACKAGES=(
 BENCH_PACKAGES=(cpio
     # the real-application workload (app-initrd.sh): Redis and its load generator
     busybox-static redis-server redis-tools)
+# make bench-oos's too (deps.sh --oos): the out-of-sample applications
+# (oos-initrd.sh) and their load generators
+OOS_PACKAGES=(memcached libmemcached-tools postgresql-15)
 # make check-libvirt's and make bench-libvirt's too (deps.sh --libvirt):
 # libvirt, whose daemons harness/libvirt starts by hand
 LIBVIRT_PACKAGES=(libvirt-daemon-system libvirt-daemon-driver-qemu
@@ -59,6 +62,7 @@ for a in "$@"; do
     case $a in
         --bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
         --libvirt) PACKAGES+=("${LIBVIRT_PACKAGES[@]}") ;;
+        --oos) PACKAGES+=("${OOS_PACKAGES[@]}") ;;
         *) echo "deps: unknown option $a" >&2; exit 1 ;;
     esac
 done

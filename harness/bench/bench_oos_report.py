@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""Report of bench_oos.py: the applications the model was not corrected on.
+
+Usage: bench_oos_report.py RESULTS.jsonl REPORT-DIR
+Writes REPORT-DIR/oos.md and copies the results to
+REPORT-DIR/results-oos.jsonl.
+"""
+
+import os
+import shutil
+import sys
+
+import bench_oos
+from bench import code_of, load
+from bench_live import remaining_table
+from bench_report import (error_cell, evaluate, mbit, range_text,
+                          summary_table)
+
+
+def run_rows(runs, evals):
+    w = ['| run | bandwidth | actual ms | ours | error | ours, dirty-bitmap '
+         '| error | syncs (exact / actual) | 2023+zero |',
+         '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+    for r, ev in zip(runs, evals):
+        a = r['actual']
+        exact = r['modes']['dirty-bitmap']['estimate']
+        bw = mbit(r['bandwidth'])
+        if 'edge-factor' in r:
+            bw = f'*{bw}* (x{r["edge-factor"]:g})'
+        cols = []
+        for name in ('ours', 'ours, dirty-bitmap', '2023+zero'):
+            cols += [range_text(ev[name]['pred']), error_cell(ev[name])]
+        w.append(f'| {r["id"]} | {bw} | '
+                 f'{a["total-time"] if r["converged"] else "-"} | '
+                 f'{" | ".join(cols[:4])} | '
+                 f'{exact.get("dirty-sync-count", "-")} / '
+                 f'{a["ram"]["dirty-sync-count"]} | {cols[4]} '
+                 f'{cols[5]} |')
+    return w
+
+
+def main():
+    results, out = sys.argv[1:3]
+    os.makedirs(out, exist_ok=True)
+    records = load(results)
+    setup = next(r for r in records if r['kind'] == 'setup')
+    runs = [r for r in records if r['kind'] == 'run' and 'modes' in r
+            and 'actual' in r]
+    failed = [r for r in records if r['kind'] == 'run' and 'actual' not in r]
+    for r in runs:
+        r.setdefault('link-bandwidth', setup['link-bandwidth'])
+    evals = [evaluate(r) for r in runs]
+    if os.path.abspath(results) != os.path.abspath(f'{out}/results-oos.jsonl'):
+        shutil.copy(results, f'{out}/results-oos.jsonl')
+    apps = ', '.join(f'{name} ({mem // 1024} GiB guest, {app}, `{load_}`)'
+                     for name, (mem, app, load_)
+                     in bench_oos.OOS_SCENARIOS.items())
+    w = ['# Out of sample: applications the model was not corrected on\n',
+         f'Written by `harness/bench/bench_oos_report.py` from '
+         f'`results-oos.jsonl` ({len(runs)} migrations), by `make '
+         f'bench-oos`, on {setup["date"]}, under '
+         f'{setup["accel"].upper()}, {code_of(runs + failed)}.\n',
+         'These workloads were added after the code was frozen for the '
+         'run, and nothing in the model was changed on their results: '
+         f'{apps}.  Each load generator runs at a fixed pace '
+         '(`harness/bench/oos-initrd.sh`).  Each run is a run of the main '
+         'benchmark (README.md here): the same two measurements, the '
+         'estimate for the cell, the live estimate polled every 100 ms, '
+         'and the migration over a unix socket.  Knife edges run at 0.9 '
+         'and 1.1 times the lowest converging bandwidth that the exact '
+         'measurement gave.  Errors and verdicts are scored as in the '
+         'main report: every run that converged counts, a model that '
+         'gave no time for it at 100%.\n']
+    if failed:
+        w.append(f'{len(failed)} runs failed before migrating: ' +
+                 ', '.join(f'{r["id"]} ({r.get("error")})' for r in failed)
+                 + '.\n')
+    w += ['## Summary\n', *summary_table(runs, evals), '',
+          '## Every run\n',
+          'Times in ms; "-": did not converge or predicted not to; "?": '
+          'uncertain, from the shortest time of its range; in brackets, '
+          'the range.\n', *run_rows(runs, evals), '',
+          '## The live estimate: remaining time\n',
+          *remaining_table(runs), '']
+    with open(f'{out}/oos.md', 'w') as f:
+        f.write('\n'.join(w) + '\n')
+
+
+if __name__ == '__main__':
+    main()
