@@ -171,6 +171,10 @@ def code_of(records):
                 if r.get('kind') != 'setup')
         return (f'{text} (MARKED: {n} records from code other than this '
                 f"tree's, {head[:12]})")
+    if len(commits) > 1:
+        return (f"from the code of this tree ({head[:12]}): the records "
+                f"name {', '.join(c[:12] for c in commits)}, whose code "
+                f"is the same")
     return f"{text}, the code of this tree ({head[:12]})"
 
 

@@ -316,10 +316,15 @@ def section(runs, plot_path):
 
     bql = [us for r in live for us in r.get('live-bql-us', [])]
     if bql:
-        w.append(f'**Cost under the BQL** (trace event, the cell and its '
-                 f'live estimate, {len(bql)} answers): median '
+        w.append(f'**Cost under the BQL** ({len(bql)} answers, trace event '
+                 f'`query_migration_estimate`): reading the measurement, '
+                 f'the syncs and the parameters, median '
                  f'{statistics.median(bql)} us, p99 '
-                 f'{quantile(bql, 0.99):.0f} us, max {max(bql)} us.\n')
+                 f'{quantile(bql, 0.99):.0f} us, max {max(bql)} us.  The '
+                 f'model then runs in the thread pool, outside the BQL; '
+                 f'QMP\'s marshalling of the answer, under it again, is '
+                 f'not in this figure (harness/bench/bench-bql.py '
+                 f'measures it).\n')
     for (scenario, bw, dt), v in overhead(runs).items():
         def stats(rs, key):
             xs = [key(r) for r in rs]
