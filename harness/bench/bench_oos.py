@@ -2,7 +2,7 @@
 """The accuracy benchmark on applications the model was not corrected on.
 
 Real applications from Debian, each under a paced load from its own
-tools (oos-initrd.sh): memcached driven by memaslap, PostgreSQL driven
+tools (app-initrd.sh): memcached driven by memaslap, PostgreSQL driven
 by pgbench.  They were added after the code they run on was frozen for
 this run, and are reported apart from the main benchmark's scenarios, on
 which the model was corrected.  Each run is a run of bench.py (the same
@@ -41,11 +41,11 @@ BOOT_S = 400
 
 
 def initrd(work, app):
-    """The application's initrd, made by oos-initrd.sh beside the work
+    """The application's initrd, made by app-initrd.sh beside the work
     directory"""
     here = os.path.dirname(os.path.abspath(__file__))
     path = os.path.join(os.path.dirname(work), f'oos-{app}.img')
-    subprocess.run([os.path.join(here, 'oos-initrd.sh'), app, path],
+    subprocess.run([os.path.join(here, 'app-initrd.sh'), app, path],
                    check=True)
     return path
 

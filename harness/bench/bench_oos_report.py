@@ -63,7 +63,7 @@ def main():
          'These workloads were added after the code was frozen for the '
          'run, and nothing in the model was changed on their results: '
          f'{apps}.  Each load generator runs at a fixed pace '
-         '(`harness/bench/oos-initrd.sh`).  Each run is a run of the main '
+         '(`harness/bench/app-initrd.sh`).  Each run is a run of the main '
          'benchmark (README.md here): the same two measurements, the '
          'estimate for the cell, the live estimate polled every 100 ms, '
          'and the migration over a unix socket.  Knife edges run at 0.9 '

@@ -30,5 +30,5 @@ if [ -f "$stress" ] && [ "$(stat -c %s "$stress")" -lt 4096 ]; then
     rm -f "$stress"
 fi
 ninja -C "$obj" qemu-system-x86_64 tests/migration-stress/initrd-stress.img >&2
-"$here/app-initrd.sh" "$kdir/../app-initrd.img"
+"$here/app-initrd.sh" redis "$kdir/../app-initrd.img"
 echo "$kernel"

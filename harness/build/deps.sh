@@ -27,7 +27,7 @@ BENCH_PACKAGES=(cpio
     # the real-application workload (app-initrd.sh): Redis and its load generator
     busybox-static redis-server redis-tools)
 # make bench-oos's too (deps.sh --oos): the out-of-sample applications
-# (oos-initrd.sh) and their load generators
+# (app-initrd.sh) and their load generators
 OOS_PACKAGES=(memcached libmemcached-tools postgresql-15)
 # make check-libvirt's and make bench-libvirt's too (deps.sh --libvirt):
 # libvirt, whose daemons harness/libvirt starts by hand
