@@ -12,6 +12,7 @@ import statistics
 import sys
 
 from bench import code_of, load
+from bench_aids import STRATEGIES
 from bench_live import quantile
 
 ORDER = ('pre-copy', 'auto-converge', 'postcopy')
@@ -158,8 +159,9 @@ def advice_rows(runs):
         for mode in MODES:
             adv = rs['pre-copy']['modes'][mode]['advice']
             aids = adv.get('strategy', {}).get('strategy', {}).get('aids')
-            said = 'none' if aids is None else (aids[0] if aids else
-                                                 'pre-copy')
+            # the benchmark's name for the strategy of those aids
+            said = next((name for name, a in STRATEGIES.items()
+                         if a == aids), 'none')
             total += 1
             right += said == actual
             rows.append(f'| {key} | {mode} | {said} | {actual} | '
