@@ -62,7 +62,7 @@ bench: build
 	@PREVIOUS=$(wildcard $(CURDIR)/docs/accuracy/results-10.0.2.jsonl) \
 	$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/full $(CURDIR)/docs/accuracy
 
-# The aids to convergence (auto-converge, post-copy, multifd): about 50
+# The aids to convergence (auto-converge, post-copy, multifd): about 41
 # minutes, the report goes into docs/accuracy/aids.md.
 bench-aids: build
 	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/aids $(CURDIR)/docs/accuracy --aids
@@ -74,7 +74,7 @@ bench-pace: build
 	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/pace $(CURDIR)/docs/accuracy --pace
 
 # The same guests migrated through libvirt, beside the direct path: about
-# 20 minutes, the report goes into docs/accuracy/libvirt.md.
+# 11 minutes, the report goes into docs/accuracy/libvirt.md.
 bench-libvirt: build
 	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/libvirt $(CURDIR)/docs/accuracy --libvirt
 
