@@ -79,7 +79,7 @@ bench-libvirt: build
 	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/libvirt $(CURDIR)/docs/accuracy --libvirt
 
 # Applications the model was not corrected on (memcached, PostgreSQL),
-# reported apart: about 25 minutes, the report goes into
+# reported apart: about 20 minutes, the report goes into
 # docs/accuracy/oos.md.
 bench-oos: build
 	@$(BENCH)/bench.sh $(TREE) $(OBJ) $(BUILD)/bench/oos $(CURDIR)/docs/accuracy --oos

@@ -110,7 +110,7 @@ def run(work, disk, src):
     check('measure prints the table and the advice',
           'Estimated migration time' in out.stdout and
           'With aids, at the current' in out.stdout and
-          'Advice: postcopy completes within' in out.stdout, out.stdout)
+          'Advice: postcopy-ram completes within' in out.stdout, out.stdout)
     check('measure counts rewrites by default',
           'Dirty page curve: dirty-bitmap' in out.stdout and
           'not counted' not in out.stdout, out.stdout)
