@@ -243,13 +243,16 @@ class Bench:
     def trace(self):
         return os.path.join(self.work, 'trace-source.log')
 
+    def initrd(self, name):
+        """The path of the initrd a scenario names: 'stress' or 'redis'"""
+        return self.args.app_initrd if name == 'redis' else self.args.initrd
+
     def guest(self, accel, scenario, name, extra=()):
         mem_mb, initrd, workload = SCENARIOS[scenario]
         append = f'console=ttyS0 panic=-1 quiet ramsize=1 {workload}'
-        initrd = self.args.app_initrd if initrd == 'redis' else \
-            self.args.initrd
         return Guest(self.args.qemu, self.work, accel,
-                     kernel_boot(self.args.kernel, initrd, append),
+                     kernel_boot(self.args.kernel, self.initrd(initrd),
+                                 append),
                      mem_mb=mem_mb, extra=['-smp', '1', *extra],
                      stderr=subprocess.DEVNULL, name=name)
 

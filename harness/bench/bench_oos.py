@@ -17,7 +17,6 @@ import subprocess
 
 import bench
 from bench import MBIT, Bench, arguments, run_cells, run_id, show_run
-from qemu_guest import Guest, kernel_boot
 
 # name: (guest RAM in MiB, application, its kernel command line)
 OOS_SCENARIOS = {
@@ -25,6 +24,7 @@ OOS_SCENARIOS = {
     'postgres-1g': (1024, 'postgres', 'rate=300'),
     'memcached-16g': (16384, 'memcached', 'tps=10000'),
 }
+APPS = {app for _, app, _ in OOS_SCENARIOS.values()}
 bench.SCENARIOS.update(OOS_SCENARIOS)
 
 CELLS = [
@@ -40,28 +40,23 @@ CELLS = [
 BOOT_S = 400
 
 
-def initrd(work, app):
-    """The application's initrd, made by app-initrd.sh beside the work
-    directory"""
-    here = os.path.dirname(os.path.abspath(__file__))
-    path = os.path.join(os.path.dirname(work), f'oos-{app}.img')
-    subprocess.run([os.path.join(here, 'app-initrd.sh'), app, path],
-                   check=True)
-    return path
-
-
 class OosBench(Bench):
-    def guest(self, accel, scenario, name, extra=()):
-        if scenario not in OOS_SCENARIOS:
-            # the setup's probe and link measurement: bench.py's guests
-            return super().guest(accel, scenario, name, extra)
-        mem_mb, app, workload = OOS_SCENARIOS[scenario]
-        append = f'console=ttyS0 panic=-1 quiet ramsize=1 {workload}'
-        return Guest(self.args.qemu, self.work, accel,
-                     kernel_boot(self.args.kernel, initrd(self.work, app),
-                                 append),
-                     mem_mb=mem_mb, extra=['-smp', '1', *extra],
-                     stderr=subprocess.DEVNULL, name=name)
+    def __init__(self, args):
+        super().__init__(args)
+        self.images = {}
+
+    def initrd(self, name):
+        """An application's initrd, made once by app-initrd.sh beside the
+        work directory; bench.py's own for its scenarios (the setup's)"""
+        if name not in APPS:
+            return super().initrd(name)
+        if name not in self.images:
+            here = os.path.dirname(os.path.abspath(__file__))
+            path = os.path.join(os.path.dirname(self.work), f'oos-{name}.img')
+            subprocess.run([os.path.join(here, 'app-initrd.sh'), name, path],
+                           check=True)
+            self.images[name] = path
+        return self.images[name]
 
     def boot(self, accel, scenario, timeout=BOOT_S):
         return super().boot(accel, scenario, timeout)

@@ -13,30 +13,7 @@ import sys
 import bench_oos
 from bench import code_of, load
 from bench_live import remaining_table
-from bench_report import (error_cell, evaluate, mbit, range_text,
-                          summary_table)
-
-
-def run_rows(runs, evals):
-    w = ['| run | bandwidth | actual ms | ours | error | ours, dirty-bitmap '
-         '| error | syncs (exact / actual) | 2023+zero |',
-         '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
-    for r, ev in zip(runs, evals):
-        a = r['actual']
-        exact = r['modes']['dirty-bitmap']['estimate']
-        bw = mbit(r['bandwidth'])
-        if 'edge-factor' in r:
-            bw = f'*{bw}* (x{r["edge-factor"]:g})'
-        cols = []
-        for name in ('ours', 'ours, dirty-bitmap', '2023+zero'):
-            cols += [range_text(ev[name]['pred']), error_cell(ev[name])]
-        w.append(f'| {r["id"]} | {bw} | '
-                 f'{a["total-time"] if r["converged"] else "-"} | '
-                 f'{" | ".join(cols[:4])} | '
-                 f'{exact.get("dirty-sync-count", "-")} / '
-                 f'{a["ram"]["dirty-sync-count"]} | {cols[4]} '
-                 f'{cols[5]} |')
-    return w
+from bench_report import evaluate, every_run, summary_table
 
 
 def main():
@@ -79,7 +56,9 @@ def main():
           '## Every run\n',
           'Times in ms; "-": did not converge or predicted not to; "?": '
           'uncertain, from the shortest time of its range; in brackets, '
-          'the range.\n', *run_rows(runs, evals), '',
+          'the range.  Syncs and downtime: predicted on the exact '
+          'curve/actual.  A knife-edge run\'s bandwidth is in italics.\n',
+          *every_run(runs, evals, bench_oos.OOS_SCENARIOS),
           '## The live estimate: remaining time\n',
           *remaining_table(runs), '']
     with open(f'{out}/oos.md', 'w') as f:

@@ -408,6 +408,47 @@ def compare_bases(runs, previous):
     return w
 
 
+def every_run(runs, evals, scenarios):
+    """A table per scenario of @scenarios, a row per run, as lines"""
+    w = []
+    for scenario, (mem_mb, _, workload) in scenarios.items():
+        mine = [(r, ev) for r, ev in zip(runs, evals)
+                if r['scenario'] == scenario]
+        if not mine:
+            continue
+        w.append(f'### {scenario}: {mem_mb} MiB guest, `{workload}`\n')
+        w.append('| bandwidth | downtime-limit | # | actual | ours | error '
+                 '| ours, dirty-bitmap | error | syncs | downtime (ms) '
+                 '| 2023+zero |')
+        w.append('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
+                 '| ---: | ---: | ---: |')
+        for r, ev in mine:
+            a = r['actual']
+            exact = r.get('modes', {}).get('dirty-bitmap', r)['estimate']
+            at = a['total-time'] if r['converged'] else '-'
+            p23 = ev['2023+zero']
+            s23 = f'{p23["pred"].total_ms:.0f}' if p23['pred'].converges \
+                else '-'
+            if 'err' in p23 and not p23.get('no_time'):
+                s23 += f' ({pct(p23["err"])})'
+            bw = mbit(r['bandwidth'])
+            bw = f'*{bw}*' if 'edge-factor' in r else bw
+            syncs = (f'{exact.get("dirty-sync-count", "-")}/'
+                     f'{a["ram"]["dirty-sync-count"]}')
+            dt = (f'{exact.get("downtime", "-")}/'
+                  f'{a["downtime"] if r["converged"] else "-"}')
+            cols = []
+            for name in ('ours', 'ours, dirty-bitmap'):
+                e = ev.get(name)
+                cols += [range_text(e['pred']), error_cell(e)] if e \
+                    else ['', '']
+            w.append(f'| {bw} | {r["downtime-limit"]} | {r["repeat"]} | '
+                     f'{at} | {" | ".join(cols)} | {syncs} | {dt} | '
+                     f'{s23} |')
+        w.append('')
+    return w
+
+
 def main():
     results, out = sys.argv[1], sys.argv[2]
     previous = sys.argv[3] if len(sys.argv) > 3 else None
@@ -570,41 +611,7 @@ def main():
              'its range; in brackets, the range.  Syncs: dirty-sync-count, '
              'predicted on the exact curve/actual.  A knife-edge run\'s '
              'bandwidth is in italics.\n')
-    for scenario, (mem_mb, _, workload) in SCENARIOS.items():
-        mine = [(r, ev) for r, ev in zip(runs, evals)
-                if r['scenario'] == scenario]
-        if not mine:
-            continue
-        w.append(f'### {scenario}: {mem_mb} MiB guest, `{workload}`\n')
-        w.append('| bandwidth | downtime-limit | # | actual | ours | error '
-                 '| ours, dirty-bitmap | error | syncs | downtime (ms) '
-                 '| 2023+zero |')
-        w.append('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
-                 '| ---: | ---: | ---: |')
-        for r, ev in mine:
-            a = r['actual']
-            exact = r.get('modes', {}).get('dirty-bitmap', r)['estimate']
-            at = a['total-time'] if r['converged'] else '-'
-            p23 = ev['2023+zero']
-            s23 = f'{p23["pred"].total_ms:.0f}' if p23['pred'].converges \
-                else '-'
-            if 'err' in p23 and not p23.get('no_time'):
-                s23 += f' ({pct(p23["err"])})'
-            bw = mbit(r['bandwidth'])
-            bw = f'*{bw}*' if 'edge-factor' in r else bw
-            syncs = (f'{exact.get("dirty-sync-count", "-")}/'
-                     f'{a["ram"]["dirty-sync-count"]}')
-            dt = (f'{exact.get("downtime", "-")}/'
-                  f'{a["downtime"] if r["converged"] else "-"}')
-            cols = []
-            for name in ('ours', 'ours, dirty-bitmap'):
-                e = ev.get(name)
-                cols += [range_text(e['pred']), error_cell(e)] if e \
-                    else ['', '']
-            w.append(f'| {bw} | {r["downtime-limit"]} | {r["repeat"]} | '
-                     f'{at} | {" | ".join(cols)} | {syncs} | {dt} | '
-                     f'{s23} |')
-        w.append('')
+    w.extend(every_run(runs, evals, SCENARIOS))
 
     w.append('## Reproducing\n')
     minutes = sum(r.get('wall-s', 0) for r in runs) / 60
