@@ -499,6 +499,97 @@ static void test_hot_first(void)
 }
 
 /*
+ * After a sync halfway through the first pass, as a long downtime-limit
+ * makes, and at every sync after: with a curve measured before or
+ * without one, the verdict on the refitted curves never falls as
+ * max-bandwidth rises, and every bandwidth from the lowest that the
+ * search finds converges.  A live answer that said "does-not-converge"
+ * above its own lowest bandwidth broke this.
+ *
+ * Not so for downtime-limit at a knife edge, as in QEMU: the
+ * migration syncs when a window starts below the threshold, and
+ * converges only if the pages that sync adds fit in what was left below
+ * it, which moves with the threshold by up to a window's pages.
+ */
+static void monotonic_in_bandwidth(double rate, uint64_t hot, bool hot_first)
+{
+    static const uint64_t limits[] = { 50, 100, 300, 1000, 3000, 6000 };
+    static const double scales[] = { 0.25, 0.5, 1, 1.5, 2, 4, 8 };
+    DirtyCurve base[3], fit[3];
+    PrecopyWorkloadRange w;
+    PrecopyProgress g;
+    bool from_base;
+    size_t n, b, d;
+    int with_base;
+    Fake f;
+
+    fake_init(&f, rate, hot, 6000);
+    f.hot_first = hot_first;
+    fake_start(&f);
+    fake_run(&f, FAKE_DEADLINE_MS);
+    g_assert_cmpuint(f.nr_syncs, >=, 2);
+    g_assert_cmpuint(f.syncs[1].sent_pages, <, FAKE_PAGES);
+    hot_set_curve(&base[0], rate, hot);
+    exact_base(base, &base[0]);
+
+    for (with_base = 0; with_base < 2; with_base++) {
+        for (n = 2; n <= f.nr_syncs; n++) {
+            PrecopyParams p = {
+                .deadline_ms = FAKE_DEADLINE_MS,
+                .progress = &g,
+            };
+
+            fake_progress(&f, n, &g);
+            precopy_refit(with_base ? base : NULL, &g, fit, &from_base);
+            precopy_workload_from_curve(&w.measured, &fit[0]);
+            precopy_workload_from_curve(&w.low, &fit[1]);
+            precopy_workload_from_curve(&w.high, &fit[2]);
+
+            for (d = 0; d < ARRAY_SIZE(limits); d++) {
+                PrecopyVerdict last = PRECOPY_DOES_NOT_CONVERGE;
+                PrecopyLowest lowest;
+
+                p.downtime_limit_ms = limits[d];
+                for (b = 0; b < ARRAY_SIZE(scales); b++) {
+                    PrecopyEstimateRange r;
+
+                    p.bandwidth = FAKE_BANDWIDTH * scales[b];
+                    precopy_estimate_range(&w, &p, &r);
+                    g_assert_cmpint(r.verdict, <=, last);
+                    last = r.verdict;
+                }
+
+                precopy_lowest_range(&w, &p, PRECOPY_SEARCH_BANDWIDTH,
+                                     1, FAKE_BANDWIDTH * 8, &lowest);
+                for (b = 0; lowest.measured && b < ARRAY_SIZE(scales); b++) {
+                    PrecopyEstimate e;
+
+                    p.bandwidth = MAX(lowest.measured,
+                                      FAKE_BANDWIDTH * scales[b]);
+                    precopy_estimate(&w.measured, &p, &e);
+                    g_assert_true(e.converges);
+                }
+            }
+        }
+    }
+    fake_destroy(&f);
+}
+
+static void test_monotonic(void)
+{
+    static const double rates[] = { 1000, 4000, 16000 };
+    static const uint64_t hots[] = { FAKE_PAGES / 8, FAKE_PAGES / 2 };
+    size_t i, j;
+
+    for (i = 0; i < ARRAY_SIZE(rates); i++) {
+        for (j = 0; j < ARRAY_SIZE(hots); j++) {
+            monotonic_in_bandwidth(rates[i], hots[j], false);
+            monotonic_in_bandwidth(rates[i], hots[j], true);
+        }
+    }
+}
+
+/*
  * Before the first sync after the start, without a measured curve,
  * nothing is known: the range spans a guest that dirties nothing, whose
  * migration ends when the pages left are sent, to one that dirties all
@@ -697,6 +788,7 @@ int main(int argc, char **argv)
     g_test_add_func("/precopy-live/idle", test_idle);
     g_test_add_func("/precopy-live/never-converges", test_never_converges);
     g_test_add_func("/precopy-live/hot-first", test_hot_first);
+    g_test_add_func("/precopy-live/monotonic", test_monotonic);
     g_test_add_func("/precopy-live/unknown", test_unknown);
     g_test_add_func("/precopy-live/stalled", test_stalled);
     g_test_add_func("/precopy-live/stalled-floor", test_stalled_floor);
