@@ -5,11 +5,14 @@
  *
  * The migration thread records each sync of its dirty bitmap
  * (migration_estimate_sync()) and nothing more; the estimate reads them
- * back, with where the migration stands, when a client asks.
+ * back, with where the migration stands, when a client asks.  The record
+ * has a lock of its own, held only to copy a sync in or the ring out, so
+ * that it asks nothing of the locks the two sides hold.
  */
 
 #include "qemu/osdep.h"
-#include "qemu/main-loop.h"
+#include "qemu/lockable.h"
+#include "qemu/thread.h"
 #include "qemu/timer.h"
 #include "exec/target_page.h"
 #include "migration.h"
@@ -20,28 +23,40 @@
 #include "estimate-sync.h"
 #include "trace.h"
 
-/*
- * The dirty bitmap syncs of the migration under way, the last
- * ESTIMATE_SYNCS of them in a ring.  Written by the migration thread and
- * read by the monitor, both under the BQL.
- */
-typedef struct EstimateSyncs {
+struct EstimateSyncs {
+    QemuMutex lock;             /* protects the rest */
     int64_t first_us;           /* QEMU_CLOCK_REALTIME of its first sync */
     uint64_t count;             /* syncs since then, that one included */
     PrecopySync ring[ESTIMATE_SYNCS];
-} EstimateSyncs;
+};
 
-static EstimateSyncs estimate_syncs;
+EstimateSyncs *estimate_syncs_new(void)
+{
+    EstimateSyncs *e = g_new0(EstimateSyncs, 1);
 
-/* The migration now, as PrecopySync has it, with @dirty pages in its bitmap */
-static void estimate_now(PrecopySync *now, uint64_t dirty_before,
-                         uint64_t dirty_after)
+    qemu_mutex_init(&e->lock);
+    return e;
+}
+
+void estimate_syncs_free(EstimateSyncs *e)
+{
+    if (e) {
+        qemu_mutex_destroy(&e->lock);
+        g_free(e);
+    }
+}
+
+/*
+ * The migration now, as PrecopySync has it, @first_us after its first
+ * sync, with @dirty pages in its bitmap
+ */
+static void estimate_now(PrecopySync *now, int64_t first_us,
+                         uint64_t dirty_before, uint64_t dirty_after)
 {
     uint64_t zero = stat64_get(&mig_stats.zero_pages);
 
     *now = (PrecopySync) {
-        .elapsed_us = qemu_clock_get_us(QEMU_CLOCK_REALTIME) -
-                      estimate_syncs.first_us,
+        .elapsed_us = qemu_clock_get_us(QEMU_CLOCK_REALTIME) - first_us,
         .dirty_before = dirty_before,
         .dirty_after = dirty_after,
         .sent_pages = stat64_get(&mig_stats.normal_pages) + zero,
@@ -52,23 +67,25 @@ static void estimate_now(PrecopySync *now, uint64_t dirty_before,
     };
 }
 
-void migration_estimate_sync(uint64_t dirty_before, uint64_t dirty_after)
+void migration_estimate_sync(EstimateSyncs *e, uint64_t dirty_before,
+                             uint64_t dirty_after)
 {
-    EstimateSyncs *e = &estimate_syncs;
     PrecopySync *sync;
+    uint64_t count;
 
-    assert(bql_locked());
-
-    /* the first of a migration: ram_init_bitmaps() */
-    if (stat64_get(&mig_stats.dirty_sync_count) == 1) {
-        e->first_us = qemu_clock_get_us(QEMU_CLOCK_REALTIME);
-        e->count = 0;
+    WITH_QEMU_LOCK_GUARD(&e->lock) {
+        /* the first of a migration: ram_init_bitmaps() */
+        if (stat64_get(&mig_stats.dirty_sync_count) == 1) {
+            e->first_us = qemu_clock_get_us(QEMU_CLOCK_REALTIME);
+            e->count = 0;
+        }
+        count = ++e->count;
+        sync = &e->ring[(count - 1) % ESTIMATE_SYNCS];
+        estimate_now(sync, e->first_us, dirty_before, dirty_after);
+        trace_migration_estimate_sync(count, sync->elapsed_us, dirty_before,
+                                      dirty_after, sync->sent_pages,
+                                      sync->zero_sent, sync->transferred);
     }
-    sync = &e->ring[e->count++ % ESTIMATE_SYNCS];
-    estimate_now(sync, dirty_before, dirty_after);
-    trace_migration_estimate_sync(e->count, sync->elapsed_us, dirty_before,
-                                  dirty_after, sync->sent_pages,
-                                  sync->zero_sent, sync->transferred);
 }
 
 /*
@@ -81,11 +98,12 @@ bool estimate_progress(PrecopyProgress *g, PrecopySync *syncs,
                        int64_t *setup_ms)
 {
     MigrationState *s = migrate_get_current();
-    EstimateSyncs *e = &estimate_syncs;
+    EstimateSyncs *e = s->estimate_syncs;
     uint64_t page = qemu_target_page_size();
     uint64_t total = ram_bytes_total() / page;
     uint64_t synced = stat64_get(&mig_stats.dirty_sync_count);
     int64_t now_ms = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    int64_t first_us;
     uint64_t dirty;
     size_t n, i;
 
@@ -111,19 +129,22 @@ bool estimate_progress(PrecopyProgress *g, PrecopySync *syncs,
         *setup_ms = now_ms - s->start_time;
         return true;
     }
-    if (e->count != synced || e->first_us / 1000 < s->start_time) {
-        return false;       /* its syncs are not the ones recorded */
-    }
-    n = MIN(e->count, ESTIMATE_SYNCS);
-    for (i = 0; i < n; i++) {
-        syncs[i] = e->ring[(e->count - n + i) % ESTIMATE_SYNCS];
+    WITH_QEMU_LOCK_GUARD(&e->lock) {
+        if (e->count != synced || e->first_us / 1000 < s->start_time) {
+            return false;   /* its syncs are not the ones recorded */
+        }
+        n = MIN(e->count, ESTIMATE_SYNCS);
+        for (i = 0; i < n; i++) {
+            syncs[i] = e->ring[(e->count - n + i) % ESTIMATE_SYNCS];
+        }
+        first_us = e->first_us;
     }
     g->nr_syncs = n;
-    g->dirty_sync_count = e->count;
+    g->dirty_sync_count = synced;
     dirty = ram_bytes_remaining() / page;
-    estimate_now(&g->now, dirty, dirty);
+    estimate_now(&g->now, first_us, dirty, dirty);
     /* the window of migration_rate_limit(): migration_update_counters() */
-    g->window_us = s->iteration_start_time * 1000 - e->first_us;
+    g->window_us = s->iteration_start_time * 1000 - first_us;
     g->window_sent = g->now.transferred -
                      MIN(g->now.transferred,
                          stat64_get(&mig_stats.rate_limit_start));
@@ -132,7 +153,7 @@ bool estimate_progress(PrecopyProgress *g, PrecopySync *syncs,
         g->window_bytes = s->threshold_size * BUFFER_DELAY /
                           migrate_downtime_limit();
     }
-    *setup_ms = e->first_us / 1000 - s->start_time;
+    *setup_ms = first_us / 1000 - s->start_time;
     return precopy_progress_check(g, NULL);
 }
 

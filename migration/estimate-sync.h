@@ -12,18 +12,42 @@
 /* Syncs of the migration under way kept for the estimate */
 #define ESTIMATE_SYNCS                  16
 
+/*
+ * The last ESTIMATE_SYNCS syncs of the migration under way, kept in
+ * MigrationState.estimate_syncs: written by the migration thread,
+ * read by the monitor, under a lock of their own
+ */
+typedef struct EstimateSyncs EstimateSyncs;
+
+/**
+ * estimate_syncs_new: A record of syncs, empty
+ *
+ * Returns: the record, to be freed with estimate_syncs_free()
+ */
+EstimateSyncs *estimate_syncs_new(void);
+
+/**
+ * estimate_syncs_free: Free a record of syncs
+ *
+ * @e: the record, or NULL
+ */
+void estimate_syncs_free(EstimateSyncs *e);
+
 /**
  * migration_estimate_sync: Record a sync of the migration dirty bitmap
  *
  * Keeps what the estimate of the migration under way needs of the sync,
  * at O(1) cost: the estimate itself runs when a client asks for it
- * (query-migration-estimate).  Called by migration_bitmap_sync(), under
- * the BQL.
+ * (query-migration-estimate).  The first sync of a migration starts the
+ * record afresh.  Called by migration_bitmap_sync() after it synced, with
+ * no lock of its own held.
  *
+ * @e: the record
  * @dirty_before: pages in the dirty bitmap before the sync
  * @dirty_after: pages in it after the sync
  */
-void migration_estimate_sync(uint64_t dirty_before, uint64_t dirty_after);
+void migration_estimate_sync(EstimateSyncs *e, uint64_t dirty_before,
+                             uint64_t dirty_after);
 
 /**
  * estimate_progress: The pre-copy migration under way
