@@ -32,19 +32,19 @@ MigrationEstimateStrategyResult *estimate_strategy(
         res->has_throttle_peak = true;
         res->throttle_peak = e->throttle_peak;
         res->has_throttle_start = true;
-        res->throttle_start = e->throttle_start_ms + setup_ms;
+        res->throttle_start = estimate_int(e->throttle_start_ms, setup_ms);
         res->has_throttle_time = true;
-        res->throttle_time = e->throttle_ms;
+        res->throttle_time = estimate_int(e->throttle_ms, 0);
         res->has_throttle_lost = true;
-        res->throttle_lost = e->throttle_lost_ms;
+        res->throttle_lost = estimate_int(e->throttle_lost_ms, 0);
     }
     if (e->postcopy) {
         res->has_postcopy_switch = true;
-        res->postcopy_switch = e->postcopy_switch_ms + setup_ms;
+        res->postcopy_switch = estimate_int(e->postcopy_switch_ms, setup_ms);
         res->has_postcopy_pages = true;
-        res->postcopy_pages = e->postcopy_pages;
+        res->postcopy_pages = estimate_int(e->postcopy_pages, 0);
         res->has_postcopy_time = true;
-        res->postcopy_time = e->postcopy_ms;
+        res->postcopy_time = estimate_int(e->postcopy_ms, 0);
     }
     return res;
 }

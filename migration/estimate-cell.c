@@ -34,26 +34,26 @@ MigrationEstimate *estimate_cell_of(const PrecopyEstimateRange *r,
     cell->downtime_limit = cell->has_downtime_limit ? downtime_limit_ms : 0;
     cell->verdict = estimate_verdicts[r->verdict];
     cell->has_min_total_time = r->verdict != PRECOPY_DOES_NOT_CONVERGE;
-    cell->min_total_time = r->min.total_time_ms + setup_ms;
+    cell->min_total_time = estimate_int(r->min.total_time_ms, setup_ms);
     cell->has_min_downtime = cell->has_min_total_time;
-    cell->min_downtime = r->min.downtime_ms;
+    cell->min_downtime = estimate_int(r->min.downtime_ms, 0);
     cell->has_min_dirty_sync_count = cell->has_min_total_time;
-    cell->min_dirty_sync_count = r->min.dirty_syncs;
+    cell->min_dirty_sync_count = estimate_int(r->min.dirty_syncs, 0);
     cell->has_max_total_time = r->verdict == PRECOPY_CONVERGES;
-    cell->max_total_time = r->max.total_time_ms + setup_ms;
+    cell->max_total_time = estimate_int(r->max.total_time_ms, setup_ms);
     cell->has_max_downtime = cell->has_max_total_time;
-    cell->max_downtime = r->max.downtime_ms;
+    cell->max_downtime = estimate_int(r->max.downtime_ms, 0);
     cell->has_max_dirty_sync_count = cell->has_max_total_time;
-    cell->max_dirty_sync_count = r->max.dirty_syncs;
+    cell->max_dirty_sync_count = estimate_int(r->max.dirty_syncs, 0);
     if (e->converges) {
         cell->has_total_time = true;
-        cell->total_time = e->total_time_ms + setup_ms;
+        cell->total_time = estimate_int(e->total_time_ms, setup_ms);
         cell->has_downtime = true;
-        cell->downtime = e->downtime_ms;
+        cell->downtime = estimate_int(e->downtime_ms, 0);
         cell->has_dirty_sync_count = true;
-        cell->dirty_sync_count = e->dirty_syncs;
+        cell->dirty_sync_count = estimate_int(e->dirty_syncs, 0);
         cell->has_transferred = true;
-        cell->transferred = e->transferred;
+        cell->transferred = estimate_int(e->transferred, 0);
     }
     return cell;
 }

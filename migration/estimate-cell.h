@@ -24,6 +24,26 @@ static inline uint64_t estimate_ms_left(uint64_t until, uint64_t since)
 }
 
 /**
+ * estimate_int: A time or count of the model, as QAPI's 'int' holds it
+ *
+ * query-migrate reports times, byte counts and dirty-sync-count as
+ * 'int'; the estimate answers in the same type.
+ *
+ * @value: the time or count
+ * @offset: added to it: for a time, how long before the model's its
+ *     times count from
+ *
+ * Returns: @value + @offset, at most INT64_MAX
+ */
+static inline int64_t estimate_int(uint64_t value, uint64_t offset)
+{
+    if (offset >= INT64_MAX || value >= INT64_MAX - offset) {
+        return INT64_MAX;
+    }
+    return value + offset;
+}
+
+/**
  * estimate_cell_of: The estimate of a range, as QMP answers it
  *
  * @r: the estimate of the model over the range of workloads

@@ -113,13 +113,13 @@ static void hmp_print_strategy(Monitor *mon,
     if (res->has_throttle_peak) {
         g_autofree char *time = estimate_format_duration(res->throttle_time);
 
-        monitor_printf(mon, "  throttled up to %u%% for %s",
+        monitor_printf(mon, "  throttled up to %" PRId64 "%% for %s",
                        res->throttle_peak, time);
     }
     if (res->has_postcopy_switch) {
         g_autofree char *time = estimate_format_duration(res->postcopy_time);
 
-        monitor_printf(mon, "  post-copy for %s, %" PRIu64 " pages to fault",
+        monitor_printf(mon, "  post-copy for %s, %" PRId64 " pages to fault",
                        time, res->postcopy_pages);
     }
     monitor_printf(mon, "\n");
@@ -240,8 +240,8 @@ static void hmp_print_inputs(Monitor *mon, const MigrationEstimateInfo *info)
     if (run) {
         g_autofree char *elapsed = estimate_format_duration(run->elapsed);
 
-        monitor_printf(mon, "Migration under way for %s, %" PRIu64 " syncs; "
-                       "dirty page curve: %s, fitted to %" PRIu64 " syncs\n",
+        monitor_printf(mon, "Migration under way for %s, %" PRId64 " syncs; "
+                       "dirty page curve: %s, fitted to %" PRId64 " syncs\n",
                        elapsed, run->dirty_sync_count,
                        MigrationEstimateCurveSource_str(run->curve),
                        run->refit_syncs);

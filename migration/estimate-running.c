@@ -72,8 +72,8 @@ MigrationEstimateRunning *estimate_running(
     uint64_t elapsed = g->now.elapsed_us / 1000 + setup_ms;
     MigrationEstimate *e;
 
-    run->elapsed = elapsed;
-    run->dirty_sync_count = g->dirty_sync_count;
+    run->elapsed = estimate_int(elapsed, 0);
+    run->dirty_sync_count = estimate_int(g->dirty_sync_count, 0);
     run->curve = source;
     run->refit_syncs = refit;
     run->bandwidth = p->bandwidth;
@@ -94,9 +94,9 @@ MigrationEstimateRunning *estimate_running(
 
         e->verdict = MIGRATION_ESTIMATE_VERDICT_UNCERTAIN;
         e->has_min_total_time = true;
-        e->min_total_time = elapsed +
+        e->min_total_time = estimate_int(
             (uint64_t)((double)waiting * g->page_size * 1000 /
-                       MAX(p->bandwidth, 1));
+                       MAX(p->bandwidth, 1)), elapsed);
     }
     run->has_remaining_time = e->has_total_time;
     run->remaining_time = estimate_ms_left(e->total_time, elapsed);
