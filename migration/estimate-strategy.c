@@ -122,10 +122,10 @@ void estimate_strategy_params(const MigrationEstimateStrategy *s,
     if (strategy_has(s, MIGRATION_ESTIMATE_AID_AUTO_CONVERGE)) {
         t->kind = PRECOPY_THROTTLE_AUTO_CONVERGE;
         /* the curve of a migration under way is the guest's under it */
-        t->now = p->progress ? set->throttle_now : 0;
+        t->pct_now = p->progress ? set->throttle_now : 0;
     } else if (strategy_has(s, MIGRATION_ESTIMATE_AID_DIRTY_LIMIT)) {
         t->kind = PRECOPY_THROTTLE_DIRTY_LIMIT;
-        t->now = p->progress && set->dirty_limit_now ? 100 : 0;
+        t->limit_now = p->progress && set->dirty_limit_now;
     }
     p->multifd_channels =
         strategy_has(s, MIGRATION_ESTIMATE_AID_MULTIFD) ?

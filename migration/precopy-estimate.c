@@ -288,7 +288,7 @@ void precopy_estimate(const PrecopyWorkload *w, const PrecopyParams *p,
     assert(p->bandwidth >= 1);
     assert(!p->progress || precopy_progress_check(p->progress, NULL));
     assert(p->throttle.kind != PRECOPY_THROTTLE_AUTO_CONVERGE ||
-           p->throttle.now <= THROTTLE_PCT_MAX);
+           p->throttle.pct_now <= THROTTLE_PCT_MAX);
 
     precopy_sim_init(&s, w, p, e);
     /* migration_thread() */

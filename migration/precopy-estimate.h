@@ -58,12 +58,13 @@ typedef struct PrecopyThrottle {
     uint64_t vcpu_dirty_limit;
     unsigned vcpus;
     /*
-     * In a migration under way, the throttle in force, percent, as
-     * cpu_throttle_get_percentage() tells, or for dirty-limit whether
-     * the limit is set (100) or not (0).  The dirty page curve is the
-     * guest's under it.
+     * In a migration under way, the throttle in force, whose guest the
+     * dirty page curve is: auto-converge's, percent, as
+     * cpu_throttle_get_percentage() tells...
      */
-    unsigned now;
+    unsigned pct_now;
+    /* ... and for dirty-limit, whether the limit is set */
+    bool limit_now;
 } PrecopyThrottle;
 
 /* The migration parameters of one estimate */

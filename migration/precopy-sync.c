@@ -75,7 +75,7 @@ void precopy_sim_resume(PrecopySim *s, const PrecopyProgress *g, size_t i)
     s->tick_syncs = s->e->dirty_syncs;
     s->next_tick = s->now + THROTTLE_SYNC_TICK_MS;
     if (s->p->throttle.kind == PRECOPY_THROTTLE_AUTO_CONVERGE) {
-        s->pct = s->p->throttle.now;
+        s->pct = s->p->throttle.pct_now;
     }
     if (s->pct) {
         s->throttle_since = s->throttle_since_run = s->now;

@@ -49,7 +49,7 @@ static void sim_throttle_set(PrecopySim *s, unsigned pct)
     s->run_base = precopy_sim_run_time(s, s->now);
     s->run_at = s->now;
     s->run_rate = sim_throttle_speed(s, pct) /
-                  sim_throttle_speed(s, s->p->throttle.now);
+                  sim_throttle_speed(s, s->p->throttle.pct_now);
     s->pct = pct;
     s->e->throttle_peak = MAX(s->e->throttle_peak, pct);
 }
@@ -99,7 +99,7 @@ static void sim_throttle_up(PrecopySim *s, double dirty, double threshold)
         break;
     case PRECOPY_THROTTLE_DIRTY_LIMIT:
         /* set once, at the first trigger */
-        if (!s->pct && !t->now) {
+        if (!s->pct && !t->limit_now) {
             pct = sim_dirty_limit_pct(s);
             if (pct) {
                 sim_throttle_set(s, pct);
@@ -139,7 +139,7 @@ bool precopy_sim_throttle_may_rise(const PrecopySim *s)
     case PRECOPY_THROTTLE_AUTO_CONVERGE:
         return s->pct < MIN(t->max, THROTTLE_PCT_MAX);
     case PRECOPY_THROTTLE_DIRTY_LIMIT:
-        return !s->pct && !t->now && sim_dirty_limit_pct(s);
+        return !s->pct && !t->limit_now && sim_dirty_limit_pct(s);
     default:
         return false;
     }
@@ -175,11 +175,11 @@ void precopy_sim_stop(PrecopySim *s)
         return;
     }
     /*
-     * The guest's clock counts in its pace under throttle.now; what it
-     * lost is the time it would have run at full pace and could not
+     * The guest's clock counts in its pace under throttle.pct_now; what
+     * it lost is the time it would have run at full pace and could not
      */
     ran = (precopy_sim_run_time(s, s->now) - s->throttle_since_run) *
-          sim_throttle_speed(s, s->p->throttle.now);
+          sim_throttle_speed(s, s->p->throttle.pct_now);
     e->throttle_ms = round_u64(s->now - s->throttle_since);
     e->throttle_lost_ms = round_u64(MAX(0, s->now - s->throttle_since - ran));
 }

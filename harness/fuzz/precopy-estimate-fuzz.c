@@ -252,8 +252,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             .max = take(&in, 1) % 99 + 1,
             .vcpu_dirty_limit = take_value(&in),
             .vcpus = take(&in, 2),
-            .now = take(&in, 1) % 100,
+            .pct_now = take(&in, 1) % 100,
         };
+        /* a dirty limit in force, or not: from the same byte */
+        p.throttle.limit_now = p.throttle.pct_now & 1;
     }
     if (aids & 8) {
         p.multifd_channels = take(&in, 1);

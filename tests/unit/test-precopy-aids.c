@@ -287,6 +287,15 @@ static void test_dirty_limit(void)
     p.throttle.vcpu_dirty_limit = 20;
     precopy_estimate(&w, &p, &e);
     g_assert_cmpuint(e.throttle_peak, ==, 0);
+
+    /*
+     * one already in force, as in a migration under way whose curve is
+     * the guest's under it, is not set again
+     */
+    p.throttle.vcpu_dirty_limit = 5;
+    p.throttle.limit_now = true;
+    precopy_estimate(&w, &p, &e);
+    g_assert_cmpuint(e.throttle_peak, ==, 0);
 }
 
 /*
