@@ -329,6 +329,8 @@ class Bench:
             'estimate': next(c for c in est['bandwidths'][0]['estimates']
                              if c.get('downtime-limit') == dt),
             'min-bandwidth': est['min-bandwidth'][0],
+            # the sender's pace the estimate used, first writes among it
+            'pace': est.get('pace'),
         }
 
     def boot_warm(self, accel, scenario, record):
