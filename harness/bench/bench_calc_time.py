@@ -17,10 +17,9 @@ guest images that make bench builds):
 """
 
 import argparse
-import json
 import time
 
-from bench import Bench, DEADLINE_S, MBIT, WARMUP_S, commit
+from bench import Bench, DEADLINE_S, MBIT, WARMUP_S, append, commit
 
 CALC_TIMES = (1, 3, 10)
 CELLS = ((1000 * MBIT, 300), (0, 300))
@@ -36,6 +35,8 @@ def main():
     ap.add_argument('scenarios', nargs='+')
     args = ap.parse_args()
     bench = Bench(args)
+    # what Bench.estimate() takes of the setup a benchmark measures
+    setup = {'link-bandwidth': args.link_bandwidth}
 
     for scenario in args.scenarios:
         for bw, dt in CELLS:
@@ -50,21 +51,16 @@ def main():
                 time.sleep(WARMUP_S)
                 for ct in CALC_TIMES:
                     src.measure(**{'calc-time': ct})
-                    est = src.cmd('query-migration-estimate', **{
-                        'bandwidths': [bw], 'downtime-limits': [dt],
-                        'deadline': DEADLINE_S * 1000,
-                        'link-bandwidth': args.link_bandwidth})
-                    record['predicted'][ct] = {
-                        'estimate': est['bandwidths'][0]['estimates'][0],
-                        'pace': est.get('pace')}
+                    m = bench.estimate(src, setup, bw, dt)
+                    record['predicted'][ct] = {k: m[k] for k in
+                                               ('estimate', 'pace')}
                 info = bench.migrate(src, 'tcg', scenario,
                                      {'max-bandwidth': bw,
                                       'downtime-limit': dt}, DEADLINE_S)
                 record['actual'] = info
             finally:
                 src.close()
-            with open(args.results, 'a') as f:
-                f.write(json.dumps(record) + '\n')
+            append(args.results, record)
             shown = ' | '.join(
                 f"{ct} s: {p['estimate']['verdict']} "
                 f"{p['estimate'].get('total-time', '-')}"
