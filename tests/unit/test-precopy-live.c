@@ -230,6 +230,14 @@ static void hot_set_curve(DirtyCurve *c, double rate, uint64_t hot)
     }
 }
 
+/* The workloads of @fit: the curve and the two ends of its range */
+static void fit_workloads(PrecopyWorkloadRange *w, const DirtyCurve *fit)
+{
+    precopy_workload_from_curve(&w->measured, &fit[0]);
+    precopy_workload_from_curve(&w->low, &fit[1]);
+    precopy_workload_from_curve(&w->high, &fit[2]);
+}
+
 /* The estimate of what is left of @g, on @fit and its range */
 static PrecopyEstimateRange live_estimate(const DirtyCurve *fit,
                                           const PrecopyProgress *g,
@@ -244,9 +252,7 @@ static PrecopyEstimateRange live_estimate(const DirtyCurve *fit,
     };
     PrecopyEstimateRange r;
 
-    precopy_workload_from_curve(&w.measured, &fit[0]);
-    precopy_workload_from_curve(&w.low, &fit[1]);
-    precopy_workload_from_curve(&w.high, &fit[2]);
+    fit_workloads(&w, fit);
     precopy_estimate_range(&w, &p, &r);
     return r;
 }
@@ -551,9 +557,7 @@ static size_t monotonic_in_bandwidth(double rate, uint64_t hot,
 
             fake_progress(&f, n, &g);
             precopy_refit(with_base ? base : NULL, &g, fit, &from_base);
-            precopy_workload_from_curve(&w.measured, &fit[0]);
-            precopy_workload_from_curve(&w.low, &fit[1]);
-            precopy_workload_from_curve(&w.high, &fit[2]);
+            fit_workloads(&w, fit);
 
             for (d = 0; d < ARRAY_SIZE(limits); d++) {
                 PrecopyLowest lowest;
