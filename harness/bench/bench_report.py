@@ -47,9 +47,11 @@ def evaluate(run):
         if p.converges and actual_ok:
             e['err'] = (p.total_ms - actual['total-time']) / actual['total-time']
             e['dt_err'] = p.downtime_ms - actual['downtime']
-        if p.lo_ms is not None and actual_ok:
+        if actual_ok:
+            # every answer counts: no range at all holds no actual time
             t = actual['total-time']
-            e['in_range'] = p.lo_ms <= t and (p.hi_ms is None or t <= p.hi_ms)
+            e['in_range'] = p.lo_ms is not None and p.lo_ms <= t and \
+                (p.hi_ms is None or t <= p.hi_ms)
         e['bad'] = e['wrong'] or abs(e.get('err', 0)) >= BAD
         if actual_ok and not p.converges:
             # every answer counts: no time for a run that had one
@@ -525,7 +527,9 @@ def main():
              'round; "uncertain" is never wrong, and is counted apart.  '
              '"Actual in range": of the converged runs, how many took a '
              'total time inside the range the estimate gave (its shortest '
-             'to its longest; from its shortest on, for "uncertain"); the '
+             'to its longest; from its shortest on, for "uncertain"; an '
+             'answer with no range, "does not converge", counts as '
+             'outside); the '
              'range covers the sampling error and a rate limit window '
              'either way for each sync, so the exact measurement has one '
              'too.  A '
