@@ -227,11 +227,15 @@ def main():
         '',
         *pass1_rows(runs),
         '',
-        'The estimate before the migration sends every pass at the '
-        'link\'s speed, so it is short by the ratio.  Once the migration '
-        'runs, the live estimate, asked without `link-bandwidth` as '
-        '`migration-estimate.py watch --domain` asks it, assumes the rate '
-        'the migration has sent at so far; its first answer and the one '
+        'The estimate before the migration paces each pass by the '
+        'slower of the link and the sender\'s time per page, which the '
+        'measurement timed on a few MiB of memory: where that timing saw '
+        'a fast first write and the destination a slow one, it is short '
+        '(lab-notes.md).  Once the migration runs, the live estimate, '
+        'asked without `link-bandwidth` as `migration-estimate.py watch '
+        '--domain` asks it, assumes the rate the migration has sent at so '
+        'far, or before it has sent anything (1000000 Gbit/s in the '
+        'table) only the sender\'s pace; its first answer and the one '
         'halfway through:',
         '',
         *live_rows(runs),
