@@ -86,6 +86,13 @@ def spread(a_runs, b_runs):
     return rows, times, errs
 
 
+def rebandwidthed(a_runs, b_runs):
+    """The cells both runs migrated at a max-bandwidth of their own"""
+    a = {r['id']: r['bandwidth'] for r in a_runs}
+    b = {r['id']: r['bandwidth'] for r in b_runs}
+    return [i for i in a if i in b and a[i] != b[i]]
+
+
 def moved(errs, name):
     top = max(errs, default=0)
     return (f'{quantile(errs, 0.5) * 100:.1f} points at the median and '
@@ -96,6 +103,7 @@ def main():
     first, second, out = sys.argv[1:4]
     (sa, ra), (sb, rb) = runs_of(first), runs_of(second)
     rows, times, errs = spread(ra, rb)
+    other = rebandwidthed(ra, rb)
     w = ['# make bench, run twice: how far its figures carry\n',
          'Written by `harness/bench/bench_repeat.py` from two runs of '
          '`make bench`, each from a fresh clone: `results.jsonl` '
@@ -112,8 +120,10 @@ def main():
     w.append('## The spread, cell by cell\n')
     w.append(f'{len(rows)} cells in both runs.  The knife-edge cells '
              '(edge-x0.9, edge-x1.1) are 0.9 and 1.1 times the lowest '
-             'bandwidth that each run\'s own measurement found, so their '
-             'max-bandwidth differs between the runs.  Of the '
+             'bandwidth that each run\'s own measurement found; '
+             f'{len(other)} of them had a different max-bandwidth in the '
+             'two runs' + (f' ({", ".join(other)})' if other else '') +
+             '.  Of the '
              f'{len(times)} cells that converged in both, the actual '
              'total times were apart by '
              f'{quantile(times, 0.5) * 100:.1f}% at the median and '
