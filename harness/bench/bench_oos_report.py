@@ -13,19 +13,16 @@ import sys
 import bench_oos
 from bench import code_of, load
 from bench_live import remaining_table
-from bench_report import evaluate, every_run, summary_table
+from bench_report import completed, evaluate, every_run, summary_table
 
 
 def main():
     results, out = sys.argv[1:3]
     os.makedirs(out, exist_ok=True)
     records = load(results)
-    setup = next(r for r in records if r['kind'] == 'setup')
-    runs = [r for r in records if r['kind'] == 'run' and 'modes' in r
-            and 'actual' in r]
+    setup, runs = completed(records)
+    runs = [r for r in runs if 'modes' in r]
     failed = [r for r in records if r['kind'] == 'run' and 'actual' not in r]
-    for r in runs:
-        r.setdefault('link-bandwidth', setup['link-bandwidth'])
     evals = [evaluate(r) for r in runs]
     if os.path.abspath(results) != os.path.abspath(f'{out}/results-oos.jsonl'):
         shutil.copy(results, f'{out}/results-oos.jsonl')

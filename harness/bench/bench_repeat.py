@@ -14,19 +14,10 @@ import sys
 
 from bench import code_of, load
 from bench_live import quantile, remaining_errors
-from bench_report import error_cell, evaluate, summary
+from bench_report import completed, error_cell, evaluate, first_runs, \
+    summary
 
 MODES = ('ours', 'ours, dirty-bitmap')
-
-
-def runs_of(path):
-    """The setup record of @path and its runs measured before migrating"""
-    records = load(path)
-    setup = next(r for r in records if r['kind'] == 'setup')
-    runs = [r for r in records if r['kind'] == 'run' and 'actual' in r]
-    for r in runs:
-        r.setdefault('link-bandwidth', setup['link-bandwidth'])
-    return setup, runs
 
 
 def headline(setup, runs):
@@ -52,21 +43,22 @@ def headline(setup, runs):
             + ' | '.join(cols) + ' |')
 
 
-def error_of(run, name):
-    """@run's error for model @name, and how to print it"""
-    e = evaluate(run)[name]
-    text = error_cell(e) or 'right'
-    return (e['err'] if text.endswith('%') else None), text
+def error_of(e):
+    """A model's evaluation @e of a run: its error, where it gave a time
+    for a run that converged, and how to print it"""
+    timed = 'err' in e and not e['wrong'] and not e.get('no_time')
+    return (e['err'] if timed else None), error_cell(e) or 'right'
 
 
 def spread(a_runs, b_runs):
     """The cells both runs migrated, first run of each: lines of a table,
     and the spread of the actual times and of the errors"""
-    a = {r['id']: r for r in reversed(a_runs) if 'modes' in r}
-    b = {r['id']: r for r in reversed(b_runs) if 'modes' in r}
+    a = first_runs(r for r in a_runs if 'modes' in r)
+    b = first_runs(r for r in b_runs if 'modes' in r)
     rows, times, errs = [], [], {n: [] for n in MODES}
     for i in (i for i in a if i in b):
         ra, rb = a[i], b[i]
+        ev = [evaluate(r) for r in (ra, rb)]
         cells = []
         for r in (ra, rb):
             cells.append(str(r['actual']['total-time']) if r['converged']
@@ -78,7 +70,7 @@ def spread(a_runs, b_runs):
         else:
             cells.append('-')
         for name in MODES:
-            (ea, xa), (eb, xb) = error_of(ra, name), error_of(rb, name)
+            (ea, xa), (eb, xb) = (error_of(e[name]) for e in ev)
             cells.append(f'{xa} / {xb}')
             if ea is not None and eb is not None:
                 errs[name].append(abs(ea - eb))
@@ -101,7 +93,7 @@ def moved(errs, name):
 
 def main():
     first, second, out = sys.argv[1:4]
-    (sa, ra), (sb, rb) = runs_of(first), runs_of(second)
+    (sa, ra), (sb, rb) = (completed(load(p)) for p in (first, second))
     rows, times, errs = spread(ra, rb)
     other = rebandwidthed(ra, rb)
     w = ['# make bench, run twice: how far its figures carry\n',

@@ -357,6 +357,17 @@ def drift(runs, evals):
     return w
 
 
+def completed(records):
+    """The setup record of benchmark @records, and the runs among them
+    that migrated, each given the link speed the setup measured where it
+    has none of its own"""
+    setup = next(r for r in records if r['kind'] == 'setup')
+    runs = [r for r in records if r['kind'] == 'run' and 'actual' in r]
+    for r in runs:
+        r.setdefault('link-bandwidth', setup['link-bandwidth'])
+    return setup, runs
+
+
 def first_runs(runs):
     """The first run of each cell, by id."""
     out = {}
@@ -456,13 +467,10 @@ def main():
     previous = sys.argv[3] if len(sys.argv) > 3 else None
     os.makedirs(out, exist_ok=True)
     records = load(results)
-    setup = next(r for r in records if r['kind'] == 'setup')
+    setup, everything = completed(records)
     # the runs measured before migrating; "noprior" ones only have the
     # live estimate
-    everything = [r for r in records if r['kind'] == 'run' and 'actual' in r]
     runs = [r for r in everything if 'modes' in r]
-    for r in everything:
-        r.setdefault('link-bandwidth', setup['link-bandwidth'])
     failed = [r for r in records if r['kind'] == 'run' and 'actual' not in r]
     for src, name in ((results, 'results.jsonl'),
                       (previous, 'results-10.0.2.jsonl')):
