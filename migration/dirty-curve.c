@@ -113,23 +113,108 @@ static bool dirty_curve_bent_early(const DirtyCurve *c)
            (double)r[0].dirty_pages * (r[1].elapsed_ms - r[0].elapsed_ms);
 }
 
-void dirty_curve_bounds(const DirtyCurve *c, DirtyCurve *low,
-                        DirtyCurve *high)
+/* The pages of @c's reading @i, in samples where it sampled */
+static double reading_count(const DirtyCurve *c, size_t i)
+{
+    const DirtyCurveReading *r = &c->readings[i];
+
+    return c->exact || !c->sampled_pages ? r->dirty_pages : r->sampled_dirty;
+}
+
+/*
+ * Whether @c steepened again after it slowed down: between two readings
+ * it dirtied pages more than DIRTY_CURVE_BURST times as fast as between
+ * two earlier ones, by more than DIRTY_CURVE_BURST_Z standard deviations
+ * of a count at that pace.  A guest that dirties at a steady pace adds
+ * ever fewer new pages to its curve, so only one whose pace rose can.
+ */
+static bool dirty_curve_steepens(const DirtyCurve *c)
+{
+    double len[DIRTY_CURVE_MAX_READINGS], gain[DIRTY_CURVE_MAX_READINGS];
+    size_t i, j;
+
+    for (i = 0; i < c->nr_readings; i++) {
+        len[i] = c->readings[i].elapsed_ms -
+                 (i ? c->readings[i - 1].elapsed_ms : 0);
+        gain[i] = reading_count(c, i) - (i ? reading_count(c, i - 1) : 0);
+    }
+    for (i = 0; i < c->nr_readings; i++) {
+        for (j = i + 1; j < c->nr_readings && len[i] > 0; j++) {
+            /* one more page, lest a count of none prove a pause */
+            double pace = DIRTY_CURVE_BURST * (gain[i] + 1) * len[j] / len[i];
+
+            if (gain[j] > pace + DIRTY_CURVE_BURST_Z * sqrt(pace)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* @c's pages at @ms, between its readings on a straight line from 0 */
+static double curve_at(const DirtyCurve *c, int64_t ms)
+{
+    int64_t t0 = 0;
+    double n0 = 0;
+    size_t i;
+
+    for (i = 0; i < c->nr_readings; i++) {
+        const DirtyCurveReading *r = &c->readings[i];
+
+        if (ms <= r->elapsed_ms) {
+            if (r->elapsed_ms == t0) {
+                return r->dirty_pages;
+            }
+            return n0 + (r->dirty_pages - n0) * (ms - t0) /
+                        (r->elapsed_ms - t0);
+        }
+        t0 = r->elapsed_ms;
+        n0 = r->dirty_pages;
+    }
+    return n0;
+}
+
+/*
+ * Widen @low and @high to the windows of @c that start at its later
+ * readings, as dirty_curve_bounds() describes.  Each reading's window is
+ * laid from every reading that leaves room for it before the last one.
+ */
+static void dirty_curve_bounds_shifted(const DirtyCurve *c, DirtyCurve *low,
+                                       DirtyCurve *high)
+{
+    bool steepens = dirty_curve_steepens(c);
+    int64_t end = c->readings[c->nr_readings - 1].elapsed_ms;
+    double most = 0;
+    size_t i, j;
+
+    for (i = 0; i < c->nr_readings; i++) {
+        int64_t len = c->readings[i].elapsed_ms;
+        double fewest = c->readings[i].dirty_pages;
+
+        for (j = 0; j < c->nr_readings &&
+                    c->readings[j].elapsed_ms + len <= end; j++) {
+            double n = curve_at(c, c->readings[j].elapsed_ms + len) -
+                       c->readings[j].dirty_pages;
+
+            fewest = MIN(fewest, n);
+            most = MAX(most, n);
+        }
+        high->readings[i].dirty_pages = MAX(high->readings[i].dirty_pages,
+                                            (uint64_t)ceil(most));
+        if (steepens) {
+            low->readings[i].dirty_pages = MIN(low->readings[i].dirty_pages,
+                                               (uint64_t)floor(MAX(0, fewest)));
+        }
+    }
+}
+
+/* Widen @low and @high to the sampling error of @c's counts */
+static void dirty_curve_bounds_sampled(const DirtyCurve *c, DirtyCurve *low,
+                                       DirtyCurve *high)
 {
     uint64_t lo, hi;
     size_t i;
 
-    *low = *high = *c;
-    /* what the destination's first writes cost, fastest and slowest */
-    low->pace.fresh_ns = MIN(c->pace.fresh_ns, c->pace.min_fresh_ns);
-    high->pace.fresh_ns = MAX(c->pace.fresh_ns, c->pace.max_fresh_ns);
-    if ((c->vcpu_busy && c->vcpu_busy < DIRTY_CURVE_IDLE_BUSY) ||
-        dirty_curve_bent_early(c)) {
-        high->vcpu_busy = DIRTY_CURVE_PACED_BUSY;
-    }
-    if (c->exact || !c->sampled_pages) {
-        return;
-    }
     for (i = 0; i < c->nr_readings; i++) {
         const DirtyCurveReading *r = &c->readings[i];
 
@@ -142,4 +227,21 @@ void dirty_curve_bounds(const DirtyCurve *c, DirtyCurve *low,
                     &lo, &hi);
     low->zero_pages = MIN(c->total_pages, MAX(c->zero_pages, hi));
     high->zero_pages = MIN(c->zero_pages, lo);
+}
+
+void dirty_curve_bounds(const DirtyCurve *c, DirtyCurve *low,
+                        DirtyCurve *high)
+{
+    *low = *high = *c;
+    /* what the destination's first writes cost, fastest and slowest */
+    low->pace.fresh_ns = MIN(c->pace.fresh_ns, c->pace.min_fresh_ns);
+    high->pace.fresh_ns = MAX(c->pace.fresh_ns, c->pace.max_fresh_ns);
+    if ((c->vcpu_busy && c->vcpu_busy < DIRTY_CURVE_IDLE_BUSY) ||
+        dirty_curve_bent_early(c)) {
+        high->vcpu_busy = DIRTY_CURVE_PACED_BUSY;
+    }
+    if (!c->exact && c->sampled_pages) {
+        dirty_curve_bounds_sampled(c, low, high);
+    }
+    dirty_curve_bounds_shifted(c, low, high);
 }

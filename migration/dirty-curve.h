@@ -81,6 +81,15 @@ typedef struct DirtyCurve {
 #define DIRTY_CURVE_IDLE_BUSY 0.9
 #define DIRTY_CURVE_PACED_BUSY 0.01
 
+/*
+ * A curve steepens again, the mark of a guest that dirties in bursts,
+ * where it gains pages DIRTY_CURVE_BURST times as fast as earlier on, and
+ * by more than DIRTY_CURVE_BURST_Z standard deviations (see
+ * dirty_curve_bounds())
+ */
+#define DIRTY_CURVE_BURST 2
+#define DIRTY_CURVE_BURST_Z 3
+
 /**
  * dirty_curve_schedule: When a measurement takes its readings
  *
@@ -98,7 +107,7 @@ typedef struct DirtyCurve {
 size_t dirty_curve_schedule(int64_t calc_time_ms, int64_t *times);
 
 /**
- * dirty_curve_bounds: The curves that a sampled curve may stand for
+ * dirty_curve_bounds: The curves that a measured curve may stand for
  *
  * A page-sampling reading counts the samples found dirtied: a binomial
  * draw from the pages sampled.  @low gets the curve whose readings, and
@@ -107,11 +116,22 @@ size_t dirty_curve_schedule(int64_t calc_time_ms, int64_t *times);
  * round for the rest.  @low is the guest that dirties least and has the
  * fewest pages to send, @high the one that dirties most and has the most.
  * Both stay monotonic and contain @c between them.  An exact curve is its
- * own bounds.  Whatever the mode, @high of a guest that idled while
- * measured (DIRTY_CURVE_IDLE_BUSY), or whose curve bent before its second
- * reading, is one whose pace no CPU throttle short of all its time slows.
- * The sender's pace, in all modes, reaches from the destination's first
- * writes at their fastest at @low to their slowest at @high.
+ * own bounds, but for the windows below.  Whatever the mode, @high of a
+ * guest that idled while measured (DIRTY_CURVE_IDLE_BUSY), or whose curve
+ * bent before its second reading, is one whose pace no CPU throttle short
+ * of all its time slows.  The sender's pace, in all modes, reaches from
+ * the destination's first writes at their fastest at @low to their
+ * slowest at @high.
+ *
+ * A measurement starts at one point of whatever cycle the guest dirties
+ * pages in.  A window of the same length that starts at a later reading,
+ * in a burst or in a lull, dirties at least the pages new to the curve
+ * over it.  Those never outnumber the curve's own at that length where
+ * the guest keeps a steady pace, since its curve only bends down, so
+ * @high takes the most of them, in all modes.  @low takes the fewest only
+ * where the curve steepened again after it slowed down
+ * (DIRTY_CURVE_BURST): of a steady guest they would leave out the pages
+ * it dirties anew, which a window from the start counts.
  *
  * @c: the curve as measured
  * @low: filled with the curve at the low ends

@@ -418,7 +418,7 @@ static void assert_bounds_hold(const DirtyCurve *c, const DirtyCurve *low,
 
 static void test_bounds_exact(void)
 {
-    static const uint64_t hits[] = { 10, 20, 40 };
+    static const uint64_t hits[] = { 20, 30, 40 };
     DirtyCurve c, low, high;
 
     sampled_curve(&c, 1 << 18, 1 << 18, hits, ARRAY_SIZE(hits), 1000);
@@ -435,7 +435,7 @@ static void test_bounds_exact(void)
  */
 static void test_bounds_paced(void)
 {
-    static const uint64_t hits[] = { 10, 20, 40 };
+    static const uint64_t hits[] = { 20, 30, 40 };
     static const double busy[] = { 0, 0.95, 1 };
     DirtyCurve c, low, high;
     size_t i;
@@ -478,6 +478,94 @@ static void test_bounds_bent(void)
     c.vcpu_busy = 1;
     dirty_curve_bounds(&c, &low, &high);
     g_assert_cmpmem(&high, sizeof(high), &c, sizeof(c));
+}
+
+/*
+ * A guest that dirties in bursts: the same guest measured from a burst
+ * and from a lull gets ranges that each hold the other's curve
+ */
+static void test_bounds_burst(void)
+{
+    /* 500 new pages every 125 ms for 750 ms, then none for 1.5 s */
+    static const uint64_t from_burst[] = {
+        500, 1000, 1500, 2000, 2500, 3000, 3000, 3000, 3000, 3000, 3000,
+        3000, 3000, 3000, 3000, 3000, 3000, 3000, 3500,
+    };
+    static const uint64_t from_lull[] = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 500, 1000, 1500, 2000, 2500,
+        3000, 3500, 4000,
+    };
+    DirtyCurve burst, lull, low, high;
+    size_t i;
+
+    sampled_curve(&burst, 1 << 18, 1 << 18, from_burst,
+                  ARRAY_SIZE(from_burst), 0);
+    burst.exact = true;
+    sampled_curve(&lull, 1 << 18, 1 << 18, from_lull, ARRAY_SIZE(from_lull),
+                  0);
+    lull.exact = true;
+
+    dirty_curve_bounds(&burst, &low, &high);
+    assert_bounds_hold(&burst, &low, &high);
+    for (i = 0; i < ARRAY_SIZE(from_lull) - 1; i++) {
+        g_assert_cmpuint(low.readings[i].dirty_pages, <=,
+                         lull.readings[i].dirty_pages);
+    }
+    dirty_curve_bounds(&lull, &low, &high);
+    assert_bounds_hold(&lull, &low, &high);
+    for (i = 0; i < ARRAY_SIZE(from_burst) - 1; i++) {
+        g_assert_cmpuint(high.readings[i].dirty_pages, >=,
+                         burst.readings[i].dirty_pages);
+    }
+}
+
+/*
+ * A guest that keeps a steady pace, over a working set it covers in time,
+ * is never taken for one that dirties in bursts, whatever the samples
+ * drew: its range stays within the sampling error
+ */
+static void test_bounds_steady(void)
+{
+    const uint64_t samples = 65536;
+    int seed;
+
+    for (seed = 0; seed < 200; seed++) {
+        g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+        double share = g_rand_double_range(rand, 0.001, 1);
+        double mean_ms = g_rand_double_range(rand, 10, 20000);
+        uint64_t hits[DIRTY_CURVE_MAX_READINGS] = { 0 };
+        DirtyCurve c, low, high, sampled_low, sampled_high;
+        uint64_t s;
+        size_t i;
+
+        /* each sample in the working set is first written at a random time */
+        for (s = 0; s < samples; s++) {
+            double ms;
+
+            if (g_rand_double(rand) >= share) {
+                continue;
+            }
+            ms = -mean_ms * log(1 - g_rand_double(rand));
+            for (i = 0; i < ARRAY_SIZE(hits); i++) {
+                hits[i] += ms <= 125 * (i + 1);
+            }
+        }
+        sampled_curve(&c, 1 << 20, samples, hits, ARRAY_SIZE(hits), 0);
+        dirty_curve_bounds(&c, &low, &high);
+        assert_bounds_hold(&c, &low, &high);
+        /* the same counts with no time between them to compare */
+        c.nr_readings = 1;
+        for (i = 0; i < ARRAY_SIZE(hits); i++) {
+            c.readings[0] = (DirtyCurveReading) {
+                .elapsed_ms = 125 * (i + 1),
+                .dirty_pages = dirty_sample_scale(hits[i], samples, 1 << 20),
+                .sampled_dirty = hits[i],
+            };
+            dirty_curve_bounds(&c, &sampled_low, &sampled_high);
+            g_assert_cmpuint(low.readings[i].dirty_pages, ==,
+                             sampled_low.readings[0].dirty_pages);
+        }
+    }
 }
 
 static void test_bounds_contain(void)
@@ -743,6 +831,8 @@ int main(int argc, char **argv)
     g_test_add_func("/dirty-curve/bounds/contain", test_bounds_contain);
     g_test_add_func("/dirty-curve/bounds/paced", test_bounds_paced);
     g_test_add_func("/dirty-curve/bounds/bent", test_bounds_bent);
+    g_test_add_func("/dirty-curve/bounds/burst", test_bounds_burst);
+    g_test_add_func("/dirty-curve/bounds/steady", test_bounds_steady);
     g_test_add_func("/dirty-curve/bounds/widen", test_bounds_widen);
     g_test_add_func("/dirty-curve/bounds/no-hits", test_bounds_no_hits);
     g_test_add_func("/dirty-curve/bounds/coverage", test_bounds_coverage);
