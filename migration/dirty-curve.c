@@ -123,10 +123,12 @@ static double reading_count(const DirtyCurve *c, size_t i)
 
 /*
  * Whether @c steepened again after it slowed down: between two readings
- * it dirtied pages more than DIRTY_CURVE_BURST times as fast as between
- * two earlier ones, by more than DIRTY_CURVE_BURST_Z standard deviations
- * of a count at that pace.  A guest that dirties at a steady pace adds
- * ever fewer new pages to its curve, so only one whose pace rose can.
+ * it gained pages DIRTY_CURVE_BURST times as fast as between two earlier
+ * ones, and more.  Both gains are counts at some pace; at a pace that
+ * rose by no more than that, the later one is a binomial share of the
+ * two, and the test is that it exceeds its mean by DIRTY_CURVE_BURST_Z
+ * standard deviations.  A guest that dirties at a steady pace adds ever
+ * fewer new pages to its curve, so only one whose pace rose can.
  */
 static bool dirty_curve_steepens(const DirtyCurve *c)
 {
@@ -139,11 +141,18 @@ static bool dirty_curve_steepens(const DirtyCurve *c)
         gain[i] = reading_count(c, i) - (i ? reading_count(c, i - 1) : 0);
     }
     for (i = 0; i < c->nr_readings; i++) {
-        for (j = i + 1; j < c->nr_readings && len[i] > 0; j++) {
-            /* one more page, lest a count of none prove a pause */
-            double pace = DIRTY_CURVE_BURST * (gain[i] + 1) * len[j] / len[i];
+        for (j = i + 1; j < c->nr_readings; j++) {
+            double both = gain[i] + gain[j];
+            double share, mean;
 
-            if (gain[j] > pace + DIRTY_CURVE_BURST_Z * sqrt(pace)) {
+            if (len[i] <= 0 || len[j] <= 0) {
+                continue;
+            }
+            share = DIRTY_CURVE_BURST * len[j] /
+                    (len[i] + DIRTY_CURVE_BURST * len[j]);
+            mean = both * share;
+            if (gain[j] > mean + DIRTY_CURVE_BURST_Z *
+                                 sqrt(mean * (1 - share))) {
                 return true;
             }
         }
@@ -176,17 +185,20 @@ static double curve_at(const DirtyCurve *c, int64_t ms)
 
 /*
  * Widen @low and @high to the windows of @c that start at its later
- * readings, as dirty_curve_bounds() describes.  Each reading's window is
- * laid from every reading that leaves room for it before the last one.
+ * readings, where @c steepened again (see dirty_curve_bounds()).  Each
+ * reading's window is laid from every reading that leaves room for it
+ * before the last one.
  */
 static void dirty_curve_bounds_shifted(const DirtyCurve *c, DirtyCurve *low,
                                        DirtyCurve *high)
 {
-    bool steepens = dirty_curve_steepens(c);
     int64_t end = c->readings[c->nr_readings - 1].elapsed_ms;
     double most = 0;
     size_t i, j;
 
+    if (!dirty_curve_steepens(c)) {
+        return;
+    }
     for (i = 0; i < c->nr_readings; i++) {
         int64_t len = c->readings[i].elapsed_ms;
         double fewest = c->readings[i].dirty_pages;
@@ -199,12 +211,10 @@ static void dirty_curve_bounds_shifted(const DirtyCurve *c, DirtyCurve *low,
             fewest = MIN(fewest, n);
             most = MAX(most, n);
         }
+        low->readings[i].dirty_pages = MIN(low->readings[i].dirty_pages,
+                                           (uint64_t)floor(MAX(0, fewest)));
         high->readings[i].dirty_pages = MAX(high->readings[i].dirty_pages,
                                             (uint64_t)ceil(most));
-        if (steepens) {
-            low->readings[i].dirty_pages = MIN(low->readings[i].dirty_pages,
-                                               (uint64_t)floor(MAX(0, fewest)));
-        }
     }
 }
 

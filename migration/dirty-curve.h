@@ -83,8 +83,8 @@ typedef struct DirtyCurve {
 
 /*
  * A curve steepens again, the mark of a guest that dirties in bursts,
- * where it gains pages DIRTY_CURVE_BURST times as fast as earlier on, and
- * by more than DIRTY_CURVE_BURST_Z standard deviations (see
+ * where it gains pages DIRTY_CURVE_BURST times as fast as earlier on, by
+ * more than DIRTY_CURVE_BURST_Z standard deviations (see
  * dirty_curve_bounds())
  */
 #define DIRTY_CURVE_BURST 2
@@ -126,12 +126,13 @@ size_t dirty_curve_schedule(int64_t calc_time_ms, int64_t *times);
  * A measurement starts at one point of whatever cycle the guest dirties
  * pages in.  A window of the same length that starts at a later reading,
  * in a burst or in a lull, dirties at least the pages new to the curve
- * over it.  Those never outnumber the curve's own at that length where
- * the guest keeps a steady pace, since its curve only bends down, so
- * @high takes the most of them, in all modes.  @low takes the fewest only
- * where the curve steepened again after it slowed down
- * (DIRTY_CURVE_BURST): of a steady guest they would leave out the pages
- * it dirties anew, which a window from the start counts.
+ * over it.  Where the curve steepened again after it slowed down
+ * (DIRTY_CURVE_BURST), the mark of a guest whose pace rose, in bursts or
+ * for good, @low takes the fewest of those and @high the most.  Of a
+ * steady guest they would leave out the pages it dirties anew, which a
+ * window from the start counts.  A measurement sees a cycle only if it
+ * lasts longer than one, and a burst only if it dirties pages not yet
+ * counted: a buffer rewritten in every burst looks steady.
  *
  * @c: the curve as measured
  * @low: filled with the curve at the low ends

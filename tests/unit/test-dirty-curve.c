@@ -418,7 +418,7 @@ static void assert_bounds_hold(const DirtyCurve *c, const DirtyCurve *low,
 
 static void test_bounds_exact(void)
 {
-    static const uint64_t hits[] = { 20, 30, 40 };
+    static const uint64_t hits[] = { 10, 20, 40 };
     DirtyCurve c, low, high;
 
     sampled_curve(&c, 1 << 18, 1 << 18, hits, ARRAY_SIZE(hits), 1000);
@@ -435,7 +435,7 @@ static void test_bounds_exact(void)
  */
 static void test_bounds_paced(void)
 {
-    static const uint64_t hits[] = { 20, 30, 40 };
+    static const uint64_t hits[] = { 10, 20, 40 };
     static const double busy[] = { 0, 0.95, 1 };
     DirtyCurve c, low, high;
     size_t i;
@@ -520,21 +520,28 @@ static void test_bounds_burst(void)
 }
 
 /*
- * A guest that keeps a steady pace, over a working set it covers in time,
- * is never taken for one that dirties in bursts, whatever the samples
- * drew: its range stays within the sampling error
+ * A guest that keeps a steady pace, over a working set it covers in time
+ * or hardly at all, is never taken for one that dirties in bursts,
+ * whatever the samples drew: measured on calc-dirty-rate's schedule, its
+ * range is the sampling error's alone, and an exact curve of it has no
+ * range of dirty pages
  */
 static void test_bounds_steady(void)
 {
-    const uint64_t samples = 65536;
+    const uint64_t samples = 65536, pages = 1 << 20;
+    int64_t times[DIRTY_CURVE_MAX_READINGS];
+    size_t n = dirty_curve_schedule(10000, times);
     int seed;
 
     for (seed = 0; seed < 200; seed++) {
         g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
         double share = g_rand_double_range(rand, 0.001, 1);
-        double mean_ms = g_rand_double_range(rand, 10, 20000);
-        uint64_t hits[DIRTY_CURVE_MAX_READINGS] = { 0 };
-        DirtyCurve c, low, high, sampled_low, sampled_high;
+        double mean_ms = exp(g_rand_double_range(rand, log(10), log(1e6)));
+        DirtyCurve c = {
+            .nr_readings = n, .total_pages = pages, .sampled_space = pages,
+            .sampled_pages = samples, .page_size = PAGE_SIZE,
+        };
+        DirtyCurve low, high, one, one_low, one_high;
         uint64_t s;
         size_t i;
 
@@ -546,25 +553,39 @@ static void test_bounds_steady(void)
                 continue;
             }
             ms = -mean_ms * log(1 - g_rand_double(rand));
-            for (i = 0; i < ARRAY_SIZE(hits); i++) {
-                hits[i] += ms <= 125 * (i + 1);
+            for (i = 0; i < n; i++) {
+                c.readings[i].sampled_dirty += ms <= times[i];
             }
         }
-        sampled_curve(&c, 1 << 20, samples, hits, ARRAY_SIZE(hits), 0);
+        for (i = 0; i < n; i++) {
+            c.readings[i].elapsed_ms = times[i];
+            c.readings[i].dirty_pages =
+                dirty_sample_scale(c.readings[i].sampled_dirty, samples, pages);
+        }
         dirty_curve_bounds(&c, &low, &high);
         assert_bounds_hold(&c, &low, &high);
-        /* the same counts with no time between them to compare */
-        c.nr_readings = 1;
-        for (i = 0; i < ARRAY_SIZE(hits); i++) {
-            c.readings[0] = (DirtyCurveReading) {
-                .elapsed_ms = 125 * (i + 1),
-                .dirty_pages = dirty_sample_scale(hits[i], samples, 1 << 20),
-                .sampled_dirty = hits[i],
-            };
-            dirty_curve_bounds(&c, &sampled_low, &sampled_high);
+        /* each reading alone, with no other to compare it with */
+        one = c;
+        one.nr_readings = 1;
+        for (i = 0; i < n; i++) {
+            one.readings[0] = c.readings[i];
+            dirty_curve_bounds(&one, &one_low, &one_high);
             g_assert_cmpuint(low.readings[i].dirty_pages, ==,
-                             sampled_low.readings[0].dirty_pages);
+                             one_low.readings[0].dirty_pages);
+            g_assert_cmpuint(high.readings[i].dirty_pages, ==,
+                             one_high.readings[0].dirty_pages);
         }
+        /* the samples as all the pages there are, counted one by one */
+        c.exact = true;
+        c.total_pages = c.sampled_space = samples;
+        for (i = 0; i < n; i++) {
+            c.readings[i].dirty_pages = c.readings[i].sampled_dirty;
+        }
+        dirty_curve_bounds(&c, &low, &high);
+        g_assert_cmpmem(low.readings, sizeof(low.readings), c.readings,
+                        sizeof(c.readings));
+        g_assert_cmpmem(high.readings, sizeof(high.readings), c.readings,
+                        sizeof(c.readings));
     }
 }
 
@@ -600,7 +621,7 @@ static void test_bounds_widen(void)
     uint64_t samples;
 
     for (samples = 1 << 17; samples >= 128; samples /= 4) {
-        uint64_t hits[] = { samples / 100, samples / 20 };
+        uint64_t hits[] = { samples / 20, samples / 16 };
         DirtyCurve c, low, high;
         uint64_t width;
 
