@@ -496,9 +496,10 @@ def main():
              '[aids.md](aids.md).  The same guests migrated through '
              'libvirt, beside the direct path: [libvirt.md](libvirt.md).  '
              'Where the sender\'s pace holds a migration back: '
-             '[pace.md](pace.md).  How far these figures carry, make bench '
-             'run again from a fresh clone on a fresh machine: '
-             '[repeat.md](repeat.md).\n')
+             '[pace.md](pace.md).  Applications the model was not '
+             'corrected on: [oos.md](oos.md).  Results on older code, '
+             'among them make bench run again from a fresh clone on a '
+             'fresh machine: [archive](archive/README.md).\n')
     w.append(f'Each run boots a guest, lets its workload run '
              f'{WARMUP_S} s, and measures it twice with `calc-dirty-rate` '
              f'for {CALC_TIME_S} s: first in dirty-bitmap mode, which '
