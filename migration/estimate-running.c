@@ -9,6 +9,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "dirty-curve-bounds.h"
 #include "precopy-refit.h"
 #include "precopy-search.h"
 #include "precopy-stalled.h"

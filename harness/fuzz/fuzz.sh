@@ -17,7 +17,8 @@ bin=$out/precopy-estimate-fuzz
 mkdir -p "$out/corpus"
 echo "# building $bin" >&2
 # the pre-copy model is migration/precopy-*.c, over the dirty page curve
-srcs=("$tree"/migration/precopy-*.c "$tree/migration/dirty-curve.c")
+srcs=("$tree"/migration/precopy-*.c "$tree/migration/dirty-curve.c"
+      "$tree/migration/dirty-curve-bounds.c")
 stale=
 if [ ! -x "$bin" ]; then
     stale=1

@@ -15,6 +15,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "dirty-curve-bounds.h"
 #include "precopy-estimate.h"
 #include "precopy-search.h"
 #include "precopy-refit.h"

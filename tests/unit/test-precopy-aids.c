@@ -13,6 +13,7 @@
 #include "qemu/osdep.h"
 #include <math.h>
 #include "qemu/units.h"
+#include "../../migration/dirty-curve-bounds.h"
 #include "../../migration/migration-stats.h"
 #include "../../migration/precopy-estimate.h"
 #include "../../migration/precopy-search.h"

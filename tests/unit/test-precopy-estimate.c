@@ -7,6 +7,7 @@
 #include "qemu/osdep.h"
 #include <math.h>
 #include "qapi/error.h"
+#include "../../migration/dirty-curve-bounds.h"
 #include "../../migration/migration-stats.h"
 #include "../../migration/precopy-estimate.h"
 #include "../../migration/precopy-search.h"
