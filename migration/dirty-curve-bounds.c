@@ -153,11 +153,13 @@ static void dirty_curve_bounds_shifted(const DirtyCurve *c, DirtyCurve *low,
 {
     double end = c->readings[c->nr_readings - 1].elapsed_ms;
     double most = 0;
+    uint64_t top;
     size_t i, j;
 
     if (!dirty_curve_steepens(c)) {
         return;
     }
+    top = dirty_curve_top(c);
     for (i = 0; i < c->nr_readings; i++) {
         double len = c->readings[i].elapsed_ms;
         double fewest = c->readings[i].dirty_pages;
@@ -175,8 +177,6 @@ static void dirty_curve_bounds_shifted(const DirtyCurve *c, DirtyCurve *low,
             low->readings[i].dirty_pages = (uint64_t)floor(MAX(0, fewest));
         }
         if (most > high->readings[i].dirty_pages) {
-            uint64_t top = dirty_curve_top(c);
-
             high->readings[i].dirty_pages = ceil(most) < top ?
                                             (uint64_t)ceil(most) : top;
         }
