@@ -10,6 +10,7 @@ the cells they share: of the actual times, and of each estimate's error.
 Run it with build/qemu/python and harness/bench in PYTHONPATH.
 """
 
+import os
 import sys
 
 from bench import code_of, load
@@ -91,6 +92,11 @@ def moved(errs, name):
             f'{top * 100:.1f} at most ({name})')
 
 
+def rel(path, report):
+    """@path as a link from the directory of @report"""
+    return os.path.relpath(path, os.path.dirname(os.path.abspath(report)))
+
+
 def main():
     first, second, out = sys.argv[1:4]
     (sa, ra), (sb, rb) = (completed(load(p)) for p in (first, second))
@@ -98,8 +104,8 @@ def main():
     other = rebandwidthed(ra, rb)
     w = ['# make bench, run twice: how far its figures carry\n',
          'Written by `harness/bench/bench_repeat.py` from two runs of '
-         '`make bench`, each from a fresh clone: `results.jsonl` '
-         f'({code_of(ra)}) and `results-repeat.jsonl` ({code_of(rb)}).  '
+         f'`make bench`, each from a fresh clone: `{rel(first, out)}` '
+         f'({code_of(ra)}) and `{rel(second, out)}` ({code_of(rb)}).  '
          'Figures as the report (README.md) computes them: every answer '
          'counted, "uncertain" scored by its central estimate.\n',
          '| run | migrations | link speed | default: median / p90 '
