@@ -497,9 +497,10 @@ def main():
              'libvirt, beside the direct path: [libvirt.md](libvirt.md).  '
              'Where the sender\'s pace holds a migration back: '
              '[pace.md](pace.md).  Applications the model was not '
-             'corrected on: [oos.md](oos.md).  Results on older code, '
-             'among them make bench run again from a fresh clone on a '
-             'fresh machine: [archive](archive/README.md).\n')
+             'corrected on: [oos.md](oos.md).  This benchmark beside an '
+             'earlier run of it from another fresh clone, and how far '
+             'apart they are: [repeat.md](repeat.md).  Results on older '
+             'code: [archive](archive/README.md).\n')
     w.append(f'Each run boots a guest, lets its workload run '
              f'{WARMUP_S} s, and measures it twice with `calc-dirty-rate` '
              f'for {CALC_TIME_S} s: first in dirty-bitmap mode, which '
