@@ -115,16 +115,20 @@ def main():
             r['actual']['total-time'])
     spread = sorted(max(t) / min(t) - 1 for t in cells.values()
                     if len(t) > 1)
-    if spread:
+    fresh = sorted(m[ask]['pace']['fresh-page'] / 1000
+                   for r in runs for m in r['modes'].values()
+                   for ask in m if m[ask].get('pace'))
+    if spread and fresh:
         lines += [
             '',
             f'The noise floor: the same cell run twice took times apart by '
             f'{statistics.median(spread):.0%} at the median and '
             f'{spread[-1]:.0%} at most ({len(spread)} cells).  What moves '
-            f'them is the destination\'s first write of each page, which on '
-            f'this machine costs from 0.1 to 13 us depending on what it '
-            f'freed lately (see lab-notes.md): the pace measurement sees '
-            f'16 MiB of it, a destination takes hundreds.',
+            f'them is the destination\'s first write of each page, which '
+            f'the measurements of this run timed at {fresh[0]:.1f} to '
+            f'{fresh[-1]:.1f} us, depending on what the host had freed '
+            f'lately (see lab-notes.md): the pace measurement sees 16 MiB '
+            f'of it, a destination takes hundreds.',
         ]
     lines += [
         '',
