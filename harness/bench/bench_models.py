@@ -111,10 +111,14 @@ def _estimate(cell):
     # runs recorded before the estimate had ranges say 'converges'
     verdict = cell.get('verdict', 'converges' if cell.get('converges')
                        else 'does-not-converge')
+    uncertain = verdict == 'uncertain'
+    # an "uncertain" answer without a longest time may not converge at
+    # all: its range is open above, as the reports print it ('? (lo-)')
+    hi = cell.get('max-total-time') if uncertain else \
+        cell.get('max-total-time', cell.get('total-time'))
     p = Prediction('total-time' in cell, cell.get('total-time'),
-                   cell.get('downtime'), verdict == 'uncertain',
-                   cell.get('min-total-time', cell.get('total-time')),
-                   cell.get('max-total-time', cell.get('total-time')))
+                   cell.get('downtime'), uncertain,
+                   cell.get('min-total-time', cell.get('total-time')), hi)
     return p
 
 
