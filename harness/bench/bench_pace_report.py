@@ -115,9 +115,11 @@ def main():
             r['actual']['total-time'])
     spread = sorted(max(t) / min(t) - 1 for t in cells.values()
                     if len(t) > 1)
-    fresh = sorted(m[ask]['pace']['fresh-page'] / 1000
+    # each measurement's pace, which its answers with and without the
+    # link both carry
+    fresh = sorted(m['link']['pace']['fresh-page'] / 1000
                    for r in runs for m in r['modes'].values()
-                   for ask in m if m[ask].get('pace'))
+                   if m['link'].get('pace'))
     if spread and fresh:
         lines += [
             '',
