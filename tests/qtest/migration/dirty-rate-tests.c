@@ -18,7 +18,6 @@
 #include "migration/framework.h"
 #include "migration/migration-qmp.h"
 #include "migration/migration-util.h"
-#include "migration/dirty-curve-util.h"
 
 static char *tmpfs;
 
@@ -110,8 +109,13 @@ static void test_migration_then_sampling(void)
     measure_during_migration("page-sampling", NULL);
 }
 
+/* A slow test: a dirty ring that overflows, as some hosts let it, hangs */
 static void test_migration_then_ring(void)
 {
+    if (!g_test_slow()) {
+        g_test_skip("a slow test: run with -m slow");
+        return;
+    }
     measure_during_migration("dirty-ring", NULL);
 }
 
@@ -131,7 +135,7 @@ void migration_test_add_dirty_rate(MigrationTestEnv *env)
                        test_migration_then_sampling);
     migration_test_add("/migration/dirty-rate/migration-then-dirty-bitmap",
                        test_migration_then_bitmap);
-    if (env->has_kvm && env->has_dirty_ring && curve_kvm_dirty_ring_trusted()) {
+    if (env->has_kvm && env->has_dirty_ring) {
         migration_test_add("/migration/dirty-rate/migration-then-dirty-ring",
                            test_migration_then_ring);
     }

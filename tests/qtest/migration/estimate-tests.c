@@ -1,12 +1,13 @@
 /*
- * QTest for query-migration-estimate and info migrate_estimate
+ * QTest testcases for query-migration-estimate and info migrate_estimate
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * The guest is migration-test's boot block, which rewrites the 25344
+ * The guest is the framework's boot block, which rewrites the 25344
  * pages from 1 MiB to 100 MiB faster than every rate limit window: a
  * 99 MiB hot set that only converges when it fits in bandwidth *
- * downtime-limit.
+ * downtime-limit.  A test that migrates it starts the framework's source
+ * and destination; one that does not starts the source alone.
  */
 
 #include "qemu/osdep.h"
@@ -16,7 +17,14 @@
 #include "qobject/qjson.h"
 #include "qobject/qlist.h"
 #include "qapi/error.h"
-#include "migration/dirty-curve-util.h"
+#include "migration/bootfile.h"
+#include "migration/framework.h"
+#include "migration/migration-qmp.h"
+#include "migration/migration-util.h"
+
+#define PAGE_SIZE       4096
+#define BOOT_BLOCK_PAGES \
+    ((X86_TEST_MEM_END - X86_TEST_MEM_START) / PAGE_SIZE)
 
 #define MB_PER_S(n)     ((uint64_t)(n) * 1000 * 1000)
 #define GBIT_PER_S(n)   ((uint64_t)(n) * 125 * 1000 * 1000)
@@ -26,6 +34,60 @@
 /* milliseconds to send the boot block's hot set at @bandwidth */
 #define HOT_SET_MS(bandwidth) \
     ((uint64_t)BOOT_BLOCK_PAGES * PAGE_SIZE * 1000 / (bandwidth))
+
+static char *tmpfs;
+
+/* The source of a migration, alone: running the boot block, or stopped */
+static QTestState *start_guest(bool run)
+{
+    MigrateStart args = { };
+
+    return migrate_start_source(&args, !run);
+}
+
+/*
+ * The source, running the boot block, and the destination of a
+ * migration, with capability @cap on both sides unless it is
+ * MIGRATION_CAPABILITY__MAX; false if the test is skipped
+ */
+static bool start_pair(QTestState **from, QTestState **to,
+                       MigrationCapability cap)
+{
+    g_autofree char *uri = g_strdup_printf("unix:%s/migsocket", tmpfs);
+    MigrateStart args = { };
+
+    if (cap < MIGRATION_CAPABILITY__MAX) {
+        args.caps[cap] = true;
+    }
+    if (migrate_start(from, to, uri, &args)) {
+        return false;
+    }
+    wait_for_serial("src_serial");
+    return true;
+}
+
+static void migrate_pair(QTestState *from, QTestState *to)
+{
+    g_autofree char *uri = g_strdup_printf("unix:%s/migsocket", tmpfs);
+
+    migrate_qmp(from, to, uri, NULL, "{}");
+}
+
+/* Wait for the migration to complete, and check the destination's RAM */
+static void finish_pair(QTestState *from, QTestState *to)
+{
+    wait_for_migration_complete(from);
+    migrate_end(from, to, true);
+}
+
+static void set_parameters(QTestState *qts, uint64_t bandwidth,
+                           uint64_t downtime_limit)
+{
+    qtest_qmp_assert_success(qts, "{'execute': 'migrate-set-parameters',"
+                             " 'arguments': {'max-bandwidth': %" PRIu64 ","
+                             " 'downtime-limit': %" PRIu64 "}}",
+                             bandwidth, downtime_limit);
+}
 
 static QDict *estimate(QTestState *qts, uint64_t bandwidth,
                        uint64_t downtime_limit)
@@ -101,30 +163,36 @@ static GArray *default_bandwidths(QTestState *qts, const char *args,
 
 static void test_unmeasured(void)
 {
-    CurveGuest g;
+    QTestState *qts;
     g_autofree char *out = NULL;
 
-    curve_guest_start(&g, "tcg", false);
-    curve_assert_qmp_error(g.qts, "query-migration-estimate", "{}",
+    qts = start_guest(false);
+    if (!qts) {
+        return;
+    }
+    curve_assert_qmp_error(qts, "query-migration-estimate", "{}",
                            "no dirty page curve measured yet");
-    out = qtest_hmp(g.qts, "info migrate_estimate");
+    out = qtest_hmp(qts, "info migrate_estimate");
     g_assert_nonnull(strstr(out, "no dirty page curve measured yet"));
-    curve_guest_stop(&g);
+    migrate_end(qts, NULL, false);
 }
 
 static void test_measuring(void)
 {
-    CurveGuest g;
+    QTestState *qts;
     g_autofree char *out = NULL;
 
-    curve_guest_start(&g, "tcg", false);
-    curve_calc_dirty_rate(g.qts, 5000, "page-sampling");
-    curve_assert_qmp_error(g.qts, "query-migration-estimate", "{}",
+    qts = start_guest(false);
+    if (!qts) {
+        return;
+    }
+    curve_calc_dirty_rate(qts, 5000, "page-sampling");
+    curve_assert_qmp_error(qts, "query-migration-estimate", "{}",
                            "calc-dirty-rate is still measuring (");
-    out = qtest_hmp(g.qts, "info migrate_estimate");
+    out = qtest_hmp(qts, "info migrate_estimate");
     g_assert_nonnull(strstr(out, " of 5000 ms)"));
-    qobject_unref(curve_wait_measured(g.qts, 0));
-    curve_guest_stop(&g);
+    qobject_unref(curve_wait_measured(qts, 0));
+    migrate_end(qts, NULL, false);
 }
 
 /*
@@ -172,7 +240,7 @@ static void test_arguments(void)
           "'link-bandwidth' must be between 1 and 125000000000000" },
     };
     g_autoptr(GString) many = g_string_new("{'bandwidths': [1");
-    CurveGuest g;
+    QTestState *qts;
     size_t i;
 
     for (i = 2; i <= 33; i++) {
@@ -180,14 +248,17 @@ static void test_arguments(void)
     }
     g_string_append(many, "]}");
 
-    curve_guest_start(&g, "tcg", false);
+    qts = start_guest(false);
+    if (!qts) {
+        return;
+    }
     for (i = 0; i < ARRAY_SIZE(bad); i++) {
-        curve_assert_qmp_error(g.qts, "query-migration-estimate", bad[i].args,
+        curve_assert_qmp_error(qts, "query-migration-estimate", bad[i].args,
                                bad[i].error);
     }
-    curve_assert_qmp_error(g.qts, "query-migration-estimate", many->str,
+    curve_assert_qmp_error(qts, "query-migration-estimate", many->str,
                            "'bandwidths' may have at most 32 entries");
-    curve_guest_stop(&g);
+    migrate_end(qts, NULL, false);
 }
 
 /* The default grid, and HMP's table */
@@ -197,15 +268,17 @@ static void test_default_grid(void)
     const size_t nr_bandwidths = 9;
     /* 5 standard limits and the default downtime-limit, 300 ms */
     const size_t nr_limits = 6;
-    CurveGuest g;
+    QTestState *qts;
     QDict *info;
     QListEntry *r, *c;
     g_autofree char *out = NULL;
 
-    curve_guest_start(&g, "tcg", true);
-    curve_guest_wait_running(&g);
-    qobject_unref(curve_measure(g.qts, 1000, "page-sampling"));
-    info = qtest_qmp_assert_success_ref(g.qts,
+    qts = start_guest(true);
+    if (!qts) {
+        return;
+    }
+    qobject_unref(curve_measure(qts, 1000, "page-sampling"));
+    info = qtest_qmp_assert_success_ref(qts,
         "{'execute': 'query-migration-estimate'}");
 
     g_assert_cmpuint(curve_get_u64(info, "deadline"), ==, 3600 * 1000);
@@ -254,7 +327,7 @@ static void test_default_grid(void)
                      nr_limits);
     qobject_unref(info);
 
-    out = qtest_hmp(g.qts, "info migrate_estimate");
+    out = qtest_hmp(qts, "info migrate_estimate");
     g_assert_nonnull(strstr(out, "Dirty page curve: page-sampling"));
     g_assert_nonnull(strstr(out, "bandwidth"));
     g_assert_nonnull(strstr(out, "unlimited\r\n"));
@@ -266,7 +339,7 @@ static void test_default_grid(void)
     g_assert_nonnull(strstr(out, "pages sampled: ranges cover the 95%"));
     g_assert_nonnull(strstr(out, "Lowest bandwidth that converges:\r\n"
                                  "  125ms     "));
-    curve_guest_stop(&g);
+    migrate_end(qts, NULL, false);
 }
 
 /*
@@ -281,19 +354,21 @@ static void test_unlimited_bandwidth(void)
 {
     static const uint64_t unlimited[] = { 0, 9223372036853727232ULL };
     const uint64_t link = MB_PER_S(1000);
-    CurveGuest g;
+    QTestState *qts;
     g_autoptr(GArray) bw = NULL;
     g_autofree char *out = NULL;
     bool last_unlimited;
     QDict *info, *row, *cell, *strategy;
     size_t i, j;
 
-    curve_guest_start(&g, "tcg", true);
-    curve_guest_wait_running(&g);
-    qobject_unref(curve_measure(g.qts, 1000, "page-sampling"));
+    qts = start_guest(true);
+    if (!qts) {
+        return;
+    }
+    qobject_unref(curve_measure(qts, 1000, "page-sampling"));
 
     for (i = 0; i < ARRAY_SIZE(unlimited); i++) {
-        qtest_qmp_assert_success(g.qts,
+        qtest_qmp_assert_success(qts,
             "{'execute': 'migrate-set-parameters',"
             " 'arguments': {'max-bandwidth': %" PRIu64 "}}", unlimited[i]);
 
@@ -303,7 +378,7 @@ static void test_unlimited_bandwidth(void)
          * measurement timed: at 1 Pbit/s, the most the link could go
          */
         g_clear_pointer(&bw, g_array_unref);
-        bw = default_bandwidths(g.qts, "{}", &last_unlimited);
+        bw = default_bandwidths(qts, "{}", &last_unlimited);
         g_assert_cmpuint(bw->len, ==, 9);
         g_assert_true(last_unlimited);
         for (j = 0; j < 8; j++) {
@@ -315,7 +390,7 @@ static void test_unlimited_bandwidth(void)
         g_assert_cmpuint(g_array_index(bw, uint64_t, 8), ==,
                          125000000000000ULL);
         g_free(out);
-        out = qtest_hmp(g.qts, "info migrate_estimate");
+        out = qtest_hmp(qts, "info migrate_estimate");
         g_assert_null(strstr(out, " bit/s"));
         g_assert_null(strstr(out, "Tbit/s"));
         g_assert_nonnull(strstr(out, "\r\nunlimited "));
@@ -324,7 +399,7 @@ static void test_unlimited_bandwidth(void)
         /* with the link's speed known, a last row at that speed */
         for (j = 0; j < 2; j++) {
             g_clear_pointer(&bw, g_array_unref);
-            bw = default_bandwidths(g.qts, j ?
+            bw = default_bandwidths(qts, j ?
                                     "{'link-bandwidth': 1000000000}" :
                                     "{'link-bandwidth': 312500000}",
                                     &last_unlimited);
@@ -336,20 +411,20 @@ static void test_unlimited_bandwidth(void)
     }
 
     /* avail-switchover-bandwidth tells the link's speed too */
-    qtest_qmp_assert_success(g.qts,
+    qtest_qmp_assert_success(qts,
         "{'execute': 'migrate-set-parameters',"
         " 'arguments': {'avail-switchover-bandwidth': %" PRIu64 "}}", link);
     g_clear_pointer(&bw, g_array_unref);
-    bw = default_bandwidths(g.qts, "{}", &last_unlimited);
+    bw = default_bandwidths(qts, "{}", &last_unlimited);
     g_assert_cmpuint(bw->len, ==, 9);
     g_assert_true(last_unlimited);
     g_assert_cmpuint(g_array_index(bw, uint64_t, 8), ==, link);
     g_free(out);
-    out = qtest_hmp(g.qts, "info migrate_estimate");
+    out = qtest_hmp(qts, "info migrate_estimate");
     g_assert_nonnull(strstr(out, "\r\nunlimited "));
 
     /* asked for: 0 and libvirt's value are the same row, at the link */
-    info = qtest_qmp_assert_success_ref(g.qts,
+    info = qtest_qmp_assert_success_ref(qts,
         "{'execute': 'query-migration-estimate', 'arguments': {"
         " 'bandwidths': [0, 9223372036853727232, %" PRIu64 "],"
         " 'downtime-limits': [300]}}", link);
@@ -368,7 +443,7 @@ static void test_unlimited_bandwidth(void)
      * (here as if by virsh migrate-setspeed) and the downtime-limit; the
      * strategies are at that cell
      */
-    info = qtest_qmp_assert_success_ref(g.qts,
+    info = qtest_qmp_assert_success_ref(qts,
         "{'execute': 'query-migration-estimate', 'arguments': {"
         " 'bandwidths': [%" PRIu64 "], 'downtime-limits': [500]}}",
         GBIT_PER_S(1));
@@ -376,7 +451,7 @@ static void test_unlimited_bandwidth(void)
     cell = qobject_to(QDict, qlist_peek(qdict_get_qlist(row, "estimates")));
     qobject_ref(cell);
     qobject_unref(info);
-    info = qtest_qmp_assert_success_ref(g.qts,
+    info = qtest_qmp_assert_success_ref(qts,
         "{'execute': 'query-migration-estimate', 'arguments': {"
         " 'max-bandwidth': %" PRIu64 ", 'downtime-limit': 500}}",
         GBIT_PER_S(1));
@@ -387,23 +462,23 @@ static void test_unlimited_bandwidth(void)
     qobject_unref(cell);
     qobject_unref(info);
     g_clear_pointer(&bw, g_array_unref);
-    bw = default_bandwidths(g.qts, "{'max-bandwidth': 125000000}",
+    bw = default_bandwidths(qts, "{'max-bandwidth': 125000000}",
                             &last_unlimited);
     g_assert_cmpuint(bw->len, ==, 8);
     g_assert_false(last_unlimited);
 
     /* a limit that is also a standard row shows once */
-    qtest_qmp_assert_success(g.qts,
+    qtest_qmp_assert_success(qts,
         "{'execute': 'migrate-set-parameters',"
         " 'arguments': {'max-bandwidth': %" PRIu64 "}}", GBIT_PER_S(10));
     g_clear_pointer(&bw, g_array_unref);
-    bw = default_bandwidths(g.qts, "{}", &last_unlimited);
+    bw = default_bandwidths(qts, "{}", &last_unlimited);
     g_assert_cmpuint(bw->len, ==, 8);
     for (j = 1; j < bw->len; j++) {
         g_assert_cmpuint(g_array_index(bw, uint64_t, j - 1), <,
                          g_array_index(bw, uint64_t, j));
     }
-    curve_guest_stop(&g);
+    migrate_end(qts, NULL, false);
 }
 
 /*
@@ -416,27 +491,26 @@ static void test_unlimited_bandwidth(void)
  * that cell on a 2-core host came within 17%, the syncs within one; the
  * rest is room for a loaded host.
  */
-static void test_verdicts(const void *opaque)
+static void test_verdicts(const char *mode)
 {
-    const char *mode = opaque;
     const uint64_t limit = 1000;
     uint64_t bandwidth, want_ms, got_ms, want_syncs, got_syncs;
-    g_autofree char *uri = NULL;
-    CurveGuest src, dst;
+    QTestState *from, *to;
     QDict *cell, *info, *min, *ram;
 
-    curve_guest_start(&src, "tcg", true);
-    curve_guest_wait_running(&src);
-    qobject_unref(curve_measure(src.qts, 1000, mode));
+    if (!start_pair(&from, &to, MIGRATION_CAPABILITY__MAX)) {
+        return;
+    }
+    qobject_unref(curve_measure(from, 1000, mode));
 
-    cell = estimate(src.qts, GBIT_PER_S(1000), 5000);
+    cell = estimate(from, GBIT_PER_S(1000), 5000);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "converges");
     qobject_unref(cell);
-    cell = estimate(src.qts, MB_PER_S(12.5), 125);
+    cell = estimate(from, MB_PER_S(12.5), 125);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "does-not-converge");
     qobject_unref(cell);
 
-    info = qtest_qmp_assert_success_ref(src.qts,
+    info = qtest_qmp_assert_success_ref(from,
         "{'execute': 'query-migration-estimate', 'arguments': {"
         " 'downtime-limits': [300]}}");
     g_assert_cmpint(qdict_get_bool(info, "exact"), ==,
@@ -453,7 +527,7 @@ static void test_verdicts(const void *opaque)
                      curve_get_u64(min, "highest"));
     qobject_unref(info);
 
-    info = qtest_qmp_assert_success_ref(src.qts,
+    info = qtest_qmp_assert_success_ref(from,
         "{'execute': 'query-migration-estimate', 'arguments': {"
         " 'downtime-limits': [%" PRIu64 "]}}", limit);
     min = qobject_to(QDict, qlist_peek(qdict_get_qlist(info,
@@ -461,7 +535,7 @@ static void test_verdicts(const void *opaque)
     bandwidth = curve_get_u64(min, "bandwidth") / 2 * 3;
     qobject_unref(info);
 
-    cell = estimate(src.qts, bandwidth, limit);
+    cell = estimate(from, bandwidth, limit);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "converges");
     /*
      * counted or sampled, the range also spans the sender's pace and,
@@ -472,17 +546,10 @@ static void test_verdicts(const void *opaque)
     want_syncs = curve_get_u64(cell, "dirty-sync-count");
     qobject_unref(cell);
 
-    curve_guest_start_incoming(&dst, &src, "tcg", "defer");
-    uri = g_strdup_printf("unix:%s/migsocket", dst.dir);
-    qtest_qmp_assert_success(dst.qts, "{'execute': 'migrate-incoming', "
-                             "'arguments': {'uri': %s}}", uri);
-    qtest_qmp_assert_success(src.qts, "{'execute': 'migrate-set-parameters',"
-                             " 'arguments': {'max-bandwidth': %" PRIu64 ","
-                             " 'downtime-limit': %" PRIu64 "}}",
-                             bandwidth, limit);
-    qtest_qmp_assert_success(src.qts, "{'execute': 'migrate', "
-                             "'arguments': {'uri': %s}}", uri);
-    info = curve_wait_migration_done(src.qts);
+    set_parameters(from, bandwidth, limit);
+    migrate_pair(from, to);
+    wait_for_migration_complete(from);
+    info = migrate_query(from);
     ram = qdict_get_qdict(info, "ram");
     got_ms = curve_get_u64(info, "total-time");
     got_syncs = curve_get_u64(ram, "dirty-sync-count");
@@ -497,12 +564,7 @@ static void test_verdicts(const void *opaque)
     g_assert_cmpuint(got_syncs + 2, >=, want_syncs);
     g_assert_cmpfloat(fabs((double)want_ms - got_ms) / got_ms, <, 0.3);
     qobject_unref(info);
-
-    g_free(uri);
-    uri = g_strdup_printf("%s/migsocket", dst.dir);
-    unlink(uri);
-    curve_guest_stop(&dst);
-    curve_guest_stop(&src);
+    migrate_end(from, to, true);
 }
 
 /*
@@ -512,20 +574,22 @@ static void test_verdicts(const void *opaque)
  */
 static void test_uncertain(void)
 {
-    CurveGuest g;
+    QTestState *qts;
     QDict *info, *min, *cell;
     uint64_t lowest, highest;
     g_autofree char *out = NULL;
 
-    curve_guest_start(&g, "tcg", true);
-    curve_guest_wait_running(&g);
-    qtest_qmp_assert_success(g.qts,
+    qts = start_guest(true);
+    if (!qts) {
+        return;
+    }
+    qtest_qmp_assert_success(qts,
         "{'execute': 'calc-dirty-rate', 'arguments': {"
         " 'calc-time': 1000, 'calc-time-unit': 'millisecond',"
         " 'sample-pages': 128}}");
-    qobject_unref(curve_wait_measured(g.qts, 0));
+    qobject_unref(curve_wait_measured(qts, 0));
 
-    info = qtest_qmp_assert_success_ref(g.qts,
+    info = qtest_qmp_assert_success_ref(qts,
         "{'execute': 'query-migration-estimate', 'arguments': {"
         " 'downtime-limits': [300]}}");
     g_assert_false(qdict_get_bool(info, "exact"));
@@ -537,20 +601,20 @@ static void test_uncertain(void)
     g_assert_cmpuint(lowest * 1.05, <, highest);
     qobject_unref(info);
 
-    cell = estimate(g.qts, sqrt((double)lowest * highest), 300);
+    cell = estimate(qts, sqrt((double)lowest * highest), 300);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "uncertain");
     assert_range(cell);
     qobject_unref(cell);
-    cell = estimate(g.qts, highest * 1.05, 300);
+    cell = estimate(qts, highest * 1.05, 300);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "converges");
     qobject_unref(cell);
-    cell = estimate(g.qts, lowest * 0.95, 300);
+    cell = estimate(qts, lowest * 0.95, 300);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "does-not-converge");
     qobject_unref(cell);
 
-    out = qtest_hmp(g.qts, "info migrate_estimate");
+    out = qtest_hmp(qts, "info migrate_estimate");
     g_assert_nonnull(strstr(out, "'?': may not converge"));
-    curve_guest_stop(&g);
+    migrate_end(qts, NULL, false);
 }
 
 /*
@@ -606,15 +670,6 @@ static QDict *wait_live_estimate(QTestState *qts)
     return run;
 }
 
-static void set_parameters(QTestState *qts, uint64_t bandwidth,
-                           uint64_t downtime_limit)
-{
-    qtest_qmp_assert_success(qts, "{'execute': 'migrate-set-parameters',"
-                             " 'arguments': {'max-bandwidth': %" PRIu64 ","
-                             " 'downtime-limit': %" PRIu64 "}}",
-                             bandwidth, downtime_limit);
-}
-
 /*
  * Wait until the migration from @qts has made @syncs dirty bitmap syncs
  * and throttles the guest at least @pct percent, asserting that it is
@@ -642,51 +697,6 @@ static QDict *wait_migration(QTestState *qts, uint64_t syncs, int64_t pct)
     }
 }
 
-/* Turn migration capability @cap on in @qts; false if it cannot be */
-static bool set_capability(QTestState *qts, const char *cap)
-{
-    QDict *rsp = qtest_qmp(qts, "{'execute': 'migrate-set-capabilities',"
-                           " 'arguments': {'capabilities': ["
-                           " {'capability': %s, 'state': true}]}}", cap);
-    bool ok = !qdict_haskey(rsp, "error");
-
-    qobject_unref(rsp);
-    return ok;
-}
-
-/*
- * Start a migration of @src into a new @dst, with the capability @cap on
- * both sides unless NULL; false, @dst stopped, if @dst cannot have it
- */
-static bool live_migrate(CurveGuest *src, CurveGuest *dst, const char *cap)
-{
-    g_autofree char *uri = NULL;
-
-    curve_guest_start_incoming(dst, src, "tcg", "defer");
-    if (cap && !set_capability(dst->qts, cap)) {
-        curve_guest_stop(dst);
-        return false;
-    }
-    g_assert_true(!cap || set_capability(src->qts, cap));
-    uri = g_strdup_printf("unix:%s/migsocket", dst->dir);
-    qtest_qmp_assert_success(dst->qts, "{'execute': 'migrate-incoming', "
-                             "'arguments': {'uri': %s}}", uri);
-    qtest_qmp_assert_success(src->qts, "{'execute': 'migrate', "
-                             "'arguments': {'uri': %s}}", uri);
-    return true;
-}
-
-static void live_migrate_finish(CurveGuest *src, CurveGuest *dst)
-{
-    g_autofree char *sock = g_strdup_printf("%s/migsocket", dst->dir);
-
-    qobject_unref(curve_wait_migration_done(src->qts));
-    curve_check_guest_ram(dst->qts);
-    unlink(sock);
-    curve_guest_stop(dst);
-    curve_guest_stop(src);
-}
-
 /*
  * A migration at 20 MB/s converges once the boot block's 99 MiB hot set
  * fits in the threshold, 20 MB/s * downtime-limit: with 6 s, not with
@@ -698,18 +708,19 @@ static void live_migrate_finish(CurveGuest *src, CurveGuest *dst)
 static void test_live(void)
 {
     const uint64_t bandwidth = MB_PER_S(20);
-    CurveGuest src, dst;
+    QTestState *from, *to;
     uint64_t first, left;
     QDict *run, *min;
     char *out;
 
-    curve_guest_start(&src, "tcg", true);
-    curve_guest_wait_running(&src);
-    qobject_unref(curve_measure(src.qts, 1000, "dirty-bitmap"));
-    set_parameters(src.qts, bandwidth, 6000);
-    live_migrate(&src, &dst, NULL);
+    if (!start_pair(&from, &to, MIGRATION_CAPABILITY__MAX)) {
+        return;
+    }
+    qobject_unref(curve_measure(from, 1000, "dirty-bitmap"));
+    set_parameters(from, bandwidth, 6000);
+    migrate_pair(from, to);
 
-    run = wait_live_estimate(src.qts);
+    run = wait_live_estimate(from);
     g_assert_cmpstr(qdict_get_str(run, "curve"), ==, "measured");
     g_assert_cmpuint(curve_get_u64(run, "bandwidth"), ==, bandwidth);
     g_assert_cmpuint(curve_get_u64(qdict_get_qdict(run, "estimate"),
@@ -719,13 +730,13 @@ static void test_live(void)
     first = curve_get_u64(run, "remaining-time");
     qobject_unref(run);
 
-    out = qtest_hmp(src.qts, "info migrate");
+    out = qtest_hmp(from, "info migrate");
     g_assert_nonnull(strstr(out, "Estimate: "));
     g_free(out);
-    out = qtest_hmp(src.qts, "info migrate_estimate");
+    out = qtest_hmp(from, "info migrate_estimate");
     g_assert_nonnull(strstr(out, "Migration under way for "));
     g_free(out);
-    curve_assert_qmp_error(src.qts, "query-migration-estimate",
+    curve_assert_qmp_error(from, "query-migration-estimate",
                            "{'downtime-limit': 300}", "'max-bandwidth' and "
                            "'downtime-limit' are for a migration to start, "
                            "and one is under way");
@@ -735,8 +746,8 @@ static void test_live(void)
      * model says it does not converge, and the migration, under these
      * parameters for no sync yet, has not shown it
      */
-    set_parameters(src.qts, bandwidth, 125);
-    run = live_estimate(src.qts);
+    set_parameters(from, bandwidth, 125);
+    run = live_estimate(from);
     g_assert_nonnull(run);
     g_assert_cmpuint(curve_get_u64(qdict_get_qdict(run, "estimate"),
                                    "downtime-limit"), ==, 125);
@@ -768,11 +779,11 @@ static void test_live(void)
     g_assert_cmpuint(curve_get_u64(min, "downtime-limit"), <,
                      HOT_SET_MS(bandwidth) * 2);
     qobject_unref(run);
-    set_parameters(src.qts, bandwidth, 6000);
+    set_parameters(from, bandwidth, 6000);
 
     /* the last answer before the migration ends leaves less time */
     left = first;
-    while ((run = live_estimate(src.qts))) {
+    while ((run = live_estimate(from))) {
         g_assert_cmpstr(qdict_get_str(qdict_get_qdict(run, "estimate"),
                                       "verdict"), ==, "converges");
         left = curve_get_u64(run, "remaining-time");
@@ -780,7 +791,7 @@ static void test_live(void)
         g_usleep(10 * 1000);
     }
     g_assert_cmpuint(left, <, first);
-    live_migrate_finish(&src, &dst);
+    finish_pair(from, to);
 }
 
 /*
@@ -792,21 +803,22 @@ static void test_live(void)
 static void test_live_unmeasured(void)
 {
     const uint64_t bandwidth = MB_PER_S(50);
-    CurveGuest src, dst;
+    QTestState *from, *to;
     const char *verdict;
     uint64_t syncs;
     QDict *run;
 
-    curve_guest_start(&src, "tcg", true);
-    curve_guest_wait_running(&src);
+    if (!start_pair(&from, &to, MIGRATION_CAPABILITY__MAX)) {
+        return;
+    }
     /*
      * 5 MB fit in 100 ms, a twentieth of the hot set: no spread of the
      * syncs on a loaded host makes that look like it may converge
      */
-    set_parameters(src.qts, bandwidth, 100);
-    live_migrate(&src, &dst, NULL);
+    set_parameters(from, bandwidth, 100);
+    migrate_pair(from, to);
 
-    run = wait_live_estimate(src.qts);
+    run = wait_live_estimate(from);
     if (curve_get_u64(run, "dirty-sync-count") == 1) {
         g_assert_cmpstr(qdict_get_str(run, "curve"), ==, "none");
         g_assert_cmpstr(qdict_get_str(qdict_get_qdict(run, "estimate"),
@@ -821,8 +833,8 @@ static void test_live_unmeasured(void)
      * "uncertain"; then "does-not-converge", a few syncs in
      */
     for (syncs = 4;; syncs++) {
-        qobject_unref(wait_migration(src.qts, syncs, 0));
-        run = live_estimate(src.qts);
+        qobject_unref(wait_migration(from, syncs, 0));
+        run = live_estimate(from);
         g_assert_nonnull(run);
         g_assert_cmpstr(qdict_get_str(run, "curve"), ==, "syncs");
         g_assert_cmpuint(curve_get_u64(run, "refit-syncs"), >=, 1);
@@ -838,14 +850,14 @@ static void test_live_unmeasured(void)
         qobject_unref(run);
     }
 
-    set_parameters(src.qts, bandwidth, 5000);
-    run = live_estimate(src.qts);
+    set_parameters(from, bandwidth, 5000);
+    run = live_estimate(from);
     if (run) {
         g_assert_cmpstr(qdict_get_str(qdict_get_qdict(run, "estimate"),
                                       "verdict"), ==, "converges");
         qobject_unref(run);
     }
-    live_migrate_finish(&src, &dst);
+    finish_pair(from, to);
 }
 
 /*
@@ -879,16 +891,20 @@ static QDict *estimate_strategy(QTestState *qts, const char *aid,
 }
 
 /*
- * Start the boot block in @src, measure its curve exactly for 1 s, and
- * set max-bandwidth and downtime-limit
+ * Start the boot block in @from, with capability @cap as start_pair()
+ * takes it, measure its curve exactly for 1 s, and set max-bandwidth and
+ * downtime-limit; false if the test is skipped
  */
-static void aid_guest_start(CurveGuest *src, uint64_t bandwidth,
+static bool aid_guest_start(QTestState **from, QTestState **to,
+                            MigrationCapability cap, uint64_t bandwidth,
                             uint64_t downtime_limit)
 {
-    curve_guest_start(src, "tcg", true);
-    curve_guest_wait_running(src);
-    qobject_unref(curve_measure(src->qts, 1000, "dirty-bitmap"));
-    set_parameters(src->qts, bandwidth, downtime_limit);
+    if (!start_pair(from, to, cap)) {
+        return false;
+    }
+    qobject_unref(curve_measure(*from, 1000, "dirty-bitmap"));
+    set_parameters(*from, bandwidth, downtime_limit);
+    return true;
 }
 
 /*
@@ -903,33 +919,36 @@ static void aid_guest_start(CurveGuest *src, uint64_t bandwidth,
 static void test_aid_auto_converge(void)
 {
     const uint64_t bandwidth = MB_PER_S(40);
-    CurveGuest src, dst;
+    QTestState *from, *to;
     const char *verdict;
     uint64_t syncs;
     QDict *res, *info;
 
-    aid_guest_start(&src, bandwidth, 100);
-    qtest_qmp_assert_success(src.qts, "{'execute': 'migrate-set-parameters',"
+    if (!aid_guest_start(&from, &to, MIGRATION_CAPABILITY__MAX, bandwidth,
+                         100)) {
+        return;
+    }
+    qtest_qmp_assert_success(from, "{'execute': 'migrate-set-parameters',"
                              " 'arguments': {'cpu-throttle-initial': 20,"
                              " 'cpu-throttle-increment': 20,"
                              " 'max-cpu-throttle': 60}}");
 
-    res = estimate_strategy(src.qts, NULL, &verdict);
+    res = estimate_strategy(from, NULL, &verdict);
     g_assert_cmpstr(verdict, ==, "does-not-converge");
     qobject_unref(res);
-    res = estimate_strategy(src.qts, "auto-converge", &verdict);
+    res = estimate_strategy(from, "auto-converge", &verdict);
     g_assert_cmpstr(verdict, ==, "does-not-converge");
     g_assert_cmpuint(curve_get_u64(res, "throttle-peak"), ==, 60);
     qobject_unref(res);
 
-    g_assert_true(set_capability(src.qts, "auto-converge"));
-    live_migrate(&src, &dst, NULL);
-    info = wait_migration(src.qts, 0, 60);
+    migrate_set_capability(from, "auto-converge", true);
+    migrate_pair(from, to);
+    info = wait_migration(from, 0, 60);
     syncs = curve_get_u64(qdict_get_qdict(info, "ram"), "dirty-sync-count");
     qobject_unref(info);
-    qobject_unref(wait_migration(src.qts, syncs + 2, 60));
-    set_parameters(src.qts, bandwidth, 5000);
-    live_migrate_finish(&src, &dst);
+    qobject_unref(wait_migration(from, syncs + 2, 60));
+    set_parameters(from, bandwidth, 5000);
+    finish_pair(from, to);
 }
 
 /*
@@ -940,34 +959,38 @@ static void test_aid_auto_converge(void)
  */
 static void test_aid_postcopy(void)
 {
-    CurveGuest src, dst;
+    QTestState *from, *to;
     const char *verdict;
     uint64_t pages, sent;
     QDict *res, *info;
 
-    aid_guest_start(&src, MB_PER_S(50), 100);
-    res = estimate_strategy(src.qts, "postcopy-ram", &verdict);
+    if (!migration_get_env()->has_uffd) {
+        g_test_skip("post-copy needs userfaultfd");
+        return;
+    }
+    if (!aid_guest_start(&from, &to, MIGRATION_CAPABILITY_POSTCOPY_RAM,
+                         MB_PER_S(50), 100)) {
+        return;
+    }
+    res = estimate_strategy(from, "postcopy-ram", &verdict);
     g_assert_cmpstr(verdict, ==, "converges");
     pages = curve_get_u64(res, "postcopy-pages");
     g_assert_cmpuint(pages, >, 0);
     g_assert_cmpuint(curve_get_u64(res, "postcopy-switch"), >, 0);
     qobject_unref(res);
 
-    if (!live_migrate(&src, &dst, "postcopy-ram")) {
-        g_test_skip("post-copy needs userfaultfd");
-        curve_guest_stop(&src);
-        return;
-    }
-    qobject_unref(wait_migration(src.qts, 2, 0));
-    qtest_qmp_assert_success(src.qts,
+    migrate_pair(from, to);
+    qobject_unref(wait_migration(from, 2, 0));
+    qtest_qmp_assert_success(from,
                              "{'execute': 'migrate-start-postcopy'}");
-    info = curve_wait_migration_done(src.qts);
+    wait_for_migration_complete(from);
+    info = migrate_query(from);
     sent = curve_get_u64(qdict_get_qdict(info, "ram"), "postcopy-bytes") /
            (PAGE_SIZE + 8);
     qobject_unref(info);
     g_assert_cmpuint(sent, >, pages / 2);
     g_assert_cmpuint(sent, <, pages * 2);
-    live_migrate_finish(&src, &dst);
+    finish_pair(from, to);
 }
 
 /*
@@ -976,46 +999,58 @@ static void test_aid_postcopy(void)
  */
 static void test_aid_multifd(void)
 {
-    CurveGuest src, dst;
+    QTestState *from, *to;
     const char *verdict;
     QDict *res;
 
-    aid_guest_start(&src, GBIT_PER_S(1), 1000);
-    res = estimate_strategy(src.qts, "multifd", &verdict);
+    if (!aid_guest_start(&from, &to, MIGRATION_CAPABILITY_MULTIFD,
+                         GBIT_PER_S(1), 1000)) {
+        return;
+    }
+    res = estimate_strategy(from, "multifd", &verdict);
     g_assert_cmpstr(verdict, ==, "converges");
     qobject_unref(res);
 
-    g_assert_true(live_migrate(&src, &dst, "multifd"));
-    live_migrate_finish(&src, &dst);
+    migrate_pair(from, to);
+    finish_pair(from, to);
 }
 
-int main(int argc, char **argv)
+static void test_verdicts_sampling(void)
 {
-    g_test_init(&argc, &argv, NULL);
+    test_verdicts("page-sampling");
+}
 
-    if (!qtest_has_accel("tcg")) {
-        g_test_skip("the tests need TCG");
-        return g_test_run();
+static void test_verdicts_bitmap(void)
+{
+    test_verdicts("dirty-bitmap");
+}
+
+void migration_test_add_estimate(MigrationTestEnv *env)
+{
+    /* the expectations are the x86 boot block's */
+    if (!env->is_x86) {
+        return;
     }
+    tmpfs = env->tmpfs;
 
-    qtest_add_func("/migration-estimate/unmeasured", test_unmeasured);
-    qtest_add_func("/migration-estimate/measuring", test_measuring);
-    qtest_add_func("/migration-estimate/arguments", test_arguments);
-    qtest_add_func("/migration-estimate/default-grid", test_default_grid);
-    qtest_add_func("/migration-estimate/unlimited-bandwidth",
-                   test_unlimited_bandwidth);
-    qtest_add_func("/migration-estimate/uncertain", test_uncertain);
-    qtest_add_data_func("/migration-estimate/verdicts/page-sampling",
-                        "page-sampling", test_verdicts);
-    qtest_add_data_func("/migration-estimate/verdicts/dirty-bitmap",
-                        "dirty-bitmap", test_verdicts);
-    qtest_add_func("/migration-estimate/live", test_live);
-    qtest_add_func("/migration-estimate/live-unmeasured",
-                   test_live_unmeasured);
-    qtest_add_func("/migration-estimate/aid/auto-converge",
-                   test_aid_auto_converge);
-    qtest_add_func("/migration-estimate/aid/postcopy", test_aid_postcopy);
-    qtest_add_func("/migration-estimate/aid/multifd", test_aid_multifd);
-
-    return g_test_run();
+    migration_test_add("/migration/estimate/unmeasured", test_unmeasured);
+    migration_test_add("/migration/estimate/measuring", test_measuring);
+    migration_test_add("/migration/estimate/arguments", test_arguments);
+    migration_test_add("/migration/estimate/default-grid",
+                       test_default_grid);
+    migration_test_add("/migration/estimate/unlimited-bandwidth",
+                       test_unlimited_bandwidth);
+    migration_test_add("/migration/estimate/uncertain", test_uncertain);
+    migration_test_add("/migration/estimate/verdicts-page-sampling",
+                       test_verdicts_sampling);
+    migration_test_add("/migration/estimate/verdicts-dirty-bitmap",
+                       test_verdicts_bitmap);
+    migration_test_add("/migration/estimate/live", test_live);
+    migration_test_add("/migration/estimate/live-unmeasured",
+                       test_live_unmeasured);
+    migration_test_add("/migration/estimate/aid-auto-converge",
+                       test_aid_auto_converge);
+    migration_test_add("/migration/estimate/aid-postcopy",
+                       test_aid_postcopy);
+    migration_test_add("/migration/estimate/aid-multifd", test_aid_multifd);
 }

@@ -1,12 +1,13 @@
 /*
- * QTest for the dirty page curve of calc-dirty-rate
+ * QTest testcases for the dirty page curve of calc-dirty-rate
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * A stopped guest, into which the test writes known pages, gives exact
- * expectations; migration-test's boot block, which keeps writing every
- * page from 1 MiB to 100 MiB, gives a real guest whose curve must
- * saturate at those 99 MiB.
+ * expectations; the boot block, which keeps writing every page from
+ * 1 MiB to 100 MiB, gives a real guest whose curve must saturate at
+ * those 99 MiB.  Each test starts only the source of the framework's
+ * migration, and migrates it where the test needs a migration.
  */
 
 #include "qemu/osdep.h"
@@ -17,7 +18,23 @@
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
 #include "migration/bootfile.h"
-#include "migration/dirty-curve-util.h"
+#include "migration/framework.h"
+#include "migration/migration-qmp.h"
+#include "migration/migration-util.h"
+
+/* The framework's guest, and the part of it the boot block writes */
+#define GUEST_MB        150
+#define PAGE_SIZE       4096
+#define BOOT_BLOCK_PAGES \
+    ((X86_TEST_MEM_END - X86_TEST_MEM_START) / PAGE_SIZE)
+
+/* The source of a migration, alone: running the boot block, or stopped */
+static QTestState *start_guest(bool run)
+{
+    MigrateStart args = { };
+
+    return migrate_start_source(&args, !run);
+}
 
 static uint64_t reading(QDict *info, size_t i, uint64_t *elapsed)
 {
@@ -85,16 +102,18 @@ static void check_guest_pages(QDict *info)
 }
 
 /* A guest that never ran dirties nothing, and its RAM is mostly zero. */
-static void test_stopped(const void *opaque)
+static void test_stopped(const char *mode)
 {
-    const char *mode = opaque;
     uint64_t ram_pages = (uint64_t)GUEST_MB * 1024 * 1024 / PAGE_SIZE;
-    CurveGuest g;
+    QTestState *qts;
     QDict *info;
     size_t i;
 
-    curve_guest_start(&g, "tcg", false);
-    info = curve_measure(g.qts, 1000, mode);
+    qts = start_guest(false);
+    if (!qts) {
+        return;
+    }
+    info = curve_measure(qts, 1000, mode);
     check_readings(info, 1000);
     /*
      * 125, 250, 375, 500 and 750 ms, then calc-time; a reading that falls
@@ -108,7 +127,7 @@ static void test_stopped(const void *opaque)
     check_guest_pages(info);
     g_assert_cmpuint(curve_get_u64(info, "zero-pages"), >, ram_pages * 8 / 10);
     qobject_unref(info);
-    curve_guest_stop(&g);
+    migrate_end(qts, NULL, false);
 }
 
 /*
@@ -118,26 +137,29 @@ static void test_stopped(const void *opaque)
 static void test_stopped_writes(void)
 {
     const uint64_t base = 32 * 1024 * 1024, pages = 300;
-    CurveGuest g;
+    QTestState *qts;
     QDict *info;
     uint64_t p;
     int pass;
 
-    curve_guest_start(&g, "tcg", false);
-    curve_calc_dirty_rate(g.qts, 3000, "dirty-bitmap");
+    qts = start_guest(false);
+    if (!qts) {
+        return;
+    }
+    curve_calc_dirty_rate(qts, 3000, "dirty-bitmap");
     /* after the first reading, the measurement surely started */
-    info = curve_wait_measured(g.qts, 1);
+    info = curve_wait_measured(qts, 1);
     g_assert_cmpuint(reading(info, 0, NULL), ==, 0);
     qobject_unref(info);
     for (pass = 1; pass <= 3; pass++) {
         for (p = 0; p < pages; p++) {
-            qtest_writeb(g.qts, base + p * PAGE_SIZE + pass * 8, pass);
+            qtest_writeb(qts, base + p * PAGE_SIZE + pass * 8, pass);
         }
     }
-    info = curve_wait_measured(g.qts, 0);
+    info = curve_wait_measured(qts, 0);
     g_assert_cmpuint(check_readings(info, 3000), ==, pages);
     qobject_unref(info);
-    curve_guest_stop(&g);
+    migrate_end(qts, NULL, false);
 }
 
 /*
@@ -145,28 +167,21 @@ static void test_stopped_writes(void)
  * curve saturates there.  Page sampling estimates it from about 2400
  * samples, within a few standard deviations (1.5% each).
  */
-static void test_boot_block(const void *opaque)
+static void test_boot_block(const char *mode)
 {
-    g_auto(GStrv) args = g_strsplit(opaque, "/", 2);
-    const char *accel = args[0], *mode = args[1];
     bool exact = g_str_equal(mode, "dirty-bitmap");
     uint64_t lo = exact ? BOOT_BLOCK_PAGES : BOOT_BLOCK_PAGES * 92 / 100;
     uint64_t hi = exact ? BOOT_BLOCK_PAGES + 256 : BOOT_BLOCK_PAGES * 108 / 100;
     uint64_t last, before_last;
-    CurveGuest g;
+    QTestState *qts;
     QDict *info;
     size_t n;
 
-    if (g_str_equal(accel, "kvm") && !curve_kvm_usable()) {
-        g_test_skip("KVM does not run a guest on this host");
+    qts = start_guest(true);
+    if (!qts) {
         return;
     }
-    curve_guest_start(&g, accel, true);
-    if (g_str_equal(accel, "kvm") && curve_guest_skip_without_kvm(&g)) {
-        return;
-    }
-    curve_guest_wait_running(&g);
-    info = curve_measure(g.qts, 3000, mode);
+    info = curve_measure(qts, 3000, mode);
     last = check_readings(info, 3000);
     n = curve_nr_readings(info);
     g_assert_cmpuint(last, >=, lo);
@@ -176,31 +191,34 @@ static void test_boot_block(const void *opaque)
     g_assert_cmpuint(before_last, >=, last * 98 / 100);
     check_guest_pages(info);
     qobject_unref(info);
-    curve_guest_stop(&g);
+    migrate_end(qts, NULL, false);
 }
 
 /* dirty-bitmap mode takes migration's dirty bits: the two exclude each other */
 static void test_bitmap_blocks_migration(void)
 {
-    CurveGuest g;
+    QTestState *qts;
     QDict *rsp;
 
-    curve_guest_start(&g, "tcg", false);
-    curve_calc_dirty_rate(g.qts, 1000, "dirty-bitmap");
-    rsp = qtest_qmp(g.qts, "{'execute': 'migrate', 'arguments': "
+    qts = start_guest(false);
+    if (!qts) {
+        return;
+    }
+    curve_calc_dirty_rate(qts, 1000, "dirty-bitmap");
+    rsp = qtest_qmp(qts, "{'execute': 'migrate', 'arguments': "
                     "{'uri': 'exec:cat > /dev/null'}}");
     g_assert_true(qdict_haskey(rsp, "error"));
     g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
                                           "desc"),
                             "calc-dirty-rate is measuring in dirty-bitmap"));
     qobject_unref(rsp);
-    qobject_unref(curve_wait_measured(g.qts, 0));
+    qobject_unref(curve_wait_measured(qts, 0));
 
     /* measured: the blocker is gone, and migration goes through */
-    qtest_qmp_assert_success(g.qts, "{'execute': 'migrate', 'arguments': "
+    qtest_qmp_assert_success(qts, "{'execute': 'migrate', 'arguments': "
                              "{'uri': 'exec:cat > /dev/null'}}");
-    qobject_unref(curve_wait_migration_done(g.qts));
-    curve_guest_stop(&g);
+    wait_for_migration_complete(qts);
+    migrate_end(qts, NULL, false);
 }
 
 /*
@@ -259,29 +277,32 @@ static const struct {
 
 static void test_arguments(void)
 {
-    CurveGuest g;
+    QTestState *qts;
     QDict *info;
     size_t i;
 
-    curve_guest_start(&g, "tcg", false);
+    qts = start_guest(false);
+    if (!qts) {
+        return;
+    }
     for (i = 0; i < ARRAY_SIZE(bad_input); i++) {
-        curve_assert_qmp_error(g.qts, bad_input[i].command, bad_input[i].args,
+        curve_assert_qmp_error(qts, bad_input[i].command, bad_input[i].args,
                                bad_input[i].error);
     }
 
     /* nothing measured yet: no curve */
-    info = curve_query_dirty_rate(g.qts);
+    info = curve_query_dirty_rate(qts);
     g_assert_cmpstr(qdict_get_str(info, "status"), ==, "unstarted");
     g_assert_false(qdict_haskey(info, "readings"));
     g_assert_false(qdict_haskey(info, "total-pages"));
     qobject_unref(info);
 
     /* one measurement at a time */
-    curve_calc_dirty_rate(g.qts, 1000, "page-sampling");
-    curve_assert_qmp_error(g.qts, "calc-dirty-rate", "{'calc-time': 1}",
+    curve_calc_dirty_rate(qts, 1000, "page-sampling");
+    curve_assert_qmp_error(qts, "calc-dirty-rate", "{'calc-time': 1}",
                            "the dirty rate is already being measured");
-    qobject_unref(curve_wait_measured(g.qts, 0));
-    curve_guest_stop(&g);
+    qobject_unref(curve_wait_measured(qts, 0));
+    migrate_end(qts, NULL, false);
 }
 
 /* HMP's calc_dirty_rate: its own checks, then calc-dirty-rate's */
@@ -300,16 +321,19 @@ static void test_hmp_arguments(void)
         { "calc_dirty_rate -b 1 512",
           "Error: sample-pages is used only in page-sampling mode" },
     };
-    CurveGuest g;
+    QTestState *qts;
     size_t i;
 
-    curve_guest_start(&g, "tcg", false);
+    qts = start_guest(false);
+    if (!qts) {
+        return;
+    }
     for (i = 0; i < ARRAY_SIZE(bad); i++) {
-        g_autofree char *out = qtest_hmp(g.qts, "%s", bad[i].line);
+        g_autofree char *out = qtest_hmp(qts, "%s", bad[i].line);
 
         g_assert_nonnull(strstr(out, bad[i].error));
     }
-    curve_guest_stop(&g);
+    migrate_end(qts, NULL, false);
 }
 
 /*
@@ -323,12 +347,15 @@ static void test_hmp(void)
     g_autofree char *out = NULL;
     g_auto(GStrv) rows = NULL;
     uint64_t elapsed = 0, prev = 0, dirty;
-    CurveGuest g;
+    QTestState *qts;
     size_t i;
 
-    curve_guest_start(&g, "tcg", false);
-    qobject_unref(curve_measure(g.qts, 500, "dirty-bitmap"));
-    out = qtest_hmp(g.qts, "info dirty_rate");
+    qts = start_guest(false);
+    if (!qts) {
+        return;
+    }
+    qobject_unref(curve_measure(qts, 500, "dirty-bitmap"));
+    out = qtest_hmp(qts, "info dirty_rate");
     g_assert_nonnull(strstr(out, "Mode: dirty-bitmap"));
     g_assert_nonnull(strstr(out, "Guest pages: "));
     g_assert_nonnull(strstr(out, title));
@@ -345,45 +372,49 @@ static void test_hmp(void)
         prev = elapsed;
     }
     g_assert_cmpuint(elapsed, >=, 500);
-    curve_guest_stop(&g);
+    migrate_end(qts, NULL, false);
 }
 
-int main(int argc, char **argv)
+static void test_stopped_sampling(void)
 {
-    static const char *const modes[] = { "page-sampling", "dirty-bitmap" };
-    const char *accels[] = { "tcg", "kvm" };
-    size_t a, m;
+    test_stopped("page-sampling");
+}
 
-    g_test_init(&argc, &argv, NULL);
+static void test_stopped_bitmap(void)
+{
+    test_stopped("dirty-bitmap");
+}
 
-    if (!qtest_has_accel("tcg")) {
-        g_test_skip("the tests need TCG");
-        return g_test_run();
+static void test_boot_block_sampling(void)
+{
+    test_boot_block("page-sampling");
+}
+
+static void test_boot_block_bitmap(void)
+{
+    test_boot_block("dirty-bitmap");
+}
+
+void migration_test_add_dirty_curve(MigrationTestEnv *env)
+{
+    /* the expectations are the x86 boot block's */
+    if (!env->is_x86) {
+        return;
     }
-
-    qtest_add_func("/dirty-curve/arguments", test_arguments);
-    qtest_add_func("/dirty-curve/hmp", test_hmp);
-    qtest_add_func("/dirty-curve/hmp-arguments", test_hmp_arguments);
-    for (m = 0; m < ARRAY_SIZE(modes); m++) {
-        g_autofree char *path = g_strdup_printf("/dirty-curve/stopped/%s",
-                                                modes[m]);
-        qtest_add_data_func(path, modes[m], test_stopped);
-    }
-    qtest_add_func("/dirty-curve/stopped/dirty-bitmap/writes",
-                   test_stopped_writes);
-    qtest_add_func("/dirty-curve/dirty-bitmap/blocks-migration",
-                   test_bitmap_blocks_migration);
-    /* under KVM too, skipped where it does not run a guest */
-    for (a = 0; a < ARRAY_SIZE(accels); a++) {
-        for (m = 0; m < ARRAY_SIZE(modes); m++) {
-            g_autofree char *path = g_strdup_printf(
-                "/dirty-curve/boot-block/%s/%s", accels[a], modes[m]);
-            qtest_add_data_func_full(path,
-                                     g_strdup_printf("%s/%s", accels[a],
-                                                     modes[m]),
-                                     test_boot_block, g_free);
-        }
-    }
-
-    return g_test_run();
+    migration_test_add("/migration/dirty-curve/arguments", test_arguments);
+    migration_test_add("/migration/dirty-curve/hmp", test_hmp);
+    migration_test_add("/migration/dirty-curve/hmp-arguments",
+                       test_hmp_arguments);
+    migration_test_add("/migration/dirty-curve/stopped-page-sampling",
+                       test_stopped_sampling);
+    migration_test_add("/migration/dirty-curve/stopped-dirty-bitmap",
+                       test_stopped_bitmap);
+    migration_test_add("/migration/dirty-curve/stopped-writes",
+                       test_stopped_writes);
+    migration_test_add("/migration/dirty-curve/boot-block-page-sampling",
+                       test_boot_block_sampling);
+    migration_test_add("/migration/dirty-curve/boot-block-dirty-bitmap",
+                       test_boot_block_bitmap);
+    migration_test_add("/migration/dirty-curve/bitmap-blocks-migration",
+                       test_bitmap_blocks_migration);
 }
