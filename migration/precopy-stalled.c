@@ -8,6 +8,22 @@
 #include "precopy-stalled.h"
 
 /*
+ * The threshold, in pages, that the interval from sync @b to sync @c
+ * gives: migration_update_counters() sets it to the bytes sent per
+ * millisecond times downtime-limit
+ */
+static double sync_threshold_pages(const PrecopySync *b,
+                                   const PrecopySync *c, uint64_t page_size)
+{
+    if (c->elapsed_us <= b->elapsed_us) {
+        return 0;
+    }
+    return (double)(c->transferred - b->transferred) /
+           (c->elapsed_us - b->elapsed_us) * 1000 *
+           c->downtime_limit / page_size;
+}
+
+/*
  * Whether the pages left after syncs @a, @b and @c, one after another,
  * decline towards a floor above PRECOPY_STALLED_MARGIN times the
  * threshold that @c's interval gives: each decline a smaller share of the
@@ -20,17 +36,26 @@ static bool sync_floor_above_threshold(const PrecopySync *a,
 {
     double d1 = (double)a->dirty_after - b->dirty_after;
     double d2 = (double)b->dirty_after - c->dirty_after;
-    double floor, threshold;
+    double floor;
 
     if (d2 <= 0 || d1 <= d2 || c->elapsed_us <= b->elapsed_us) {
         return false;
     }
     floor = c->dirty_after - d2 * d2 / (d1 - d2);
-    /* migration_update_counters(): bytes per ms times downtime-limit */
-    threshold = (double)(c->transferred - b->transferred) /
-                (c->elapsed_us - b->elapsed_us) * 1000 *
-                c->downtime_limit / page_size;
-    return floor > PRECOPY_STALLED_MARGIN * threshold;
+    return floor > PRECOPY_STALLED_MARGIN *
+                   sync_threshold_pages(b, c, page_size);
+}
+
+/*
+ * Whether sync @c, after sync @b, left more than PRECOPY_STALLED_MARGIN
+ * times the threshold: a migration already stalled holds there
+ */
+static bool sync_far_above_threshold(const PrecopySync *b,
+                                     const PrecopySync *c,
+                                     uint64_t page_size)
+{
+    return c->dirty_after > PRECOPY_STALLED_MARGIN *
+                            sync_threshold_pages(b, c, page_size);
 }
 
 size_t precopy_stalled_syncs(const PrecopyProgress *g)
@@ -53,7 +78,9 @@ size_t precopy_stalled_syncs(const PrecopyProgress *g)
         }
         if (r->dirty_after >= low - low / PRECOPY_STALLED_GAIN ||
             (counted >= 2 &&
-             sync_floor_above_threshold(r - 2, r - 1, r, g->page_size))) {
+             sync_floor_above_threshold(r - 2, r - 1, r, g->page_size)) ||
+            (settled >= PRECOPY_STALLED_SYNCS &&
+             sync_far_above_threshold(r - 1, r, g->page_size))) {
             settled++;
         } else {
             settled = 0;

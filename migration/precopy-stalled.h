@@ -22,7 +22,10 @@
 #define PRECOPY_STALLED_SYNCS 2
 /* A gain is more than 1/PRECOPY_STALLED_GAIN of the fewest pages left */
 #define PRECOPY_STALLED_GAIN 16
-/* ... towards a floor no higher than this many times the threshold */
+/*
+ * ... towards a floor no higher than this many times the threshold; and
+ * a migration that has stalled gains only down to that many times it
+ */
 #define PRECOPY_STALLED_MARGIN 2
 
 /**
@@ -35,7 +38,11 @@
  * when the declines of the pages left do not shrink like a geometric
  * series whose floor is above PRECOPY_STALLED_MARGIN times the threshold
  * (the bytes sent since the sync before, per millisecond, times
- * downtime-limit).  Every sync but the first finds the pages left above
+ * downtime-limit).  Once the count reaches PRECOPY_STALLED_SYNCS, it
+ * holds: only a sync that leaves no more than PRECOPY_STALLED_MARGIN
+ * times the threshold gains, so that noise in the declines of a
+ * migration that settles far above it does not undo the verdict.  Every
+ * sync but the first finds the pages left above
  * the threshold, or the migration would have switched over, so a count
  * of PRECOPY_STALLED_SYNCS is the migration's own evidence that it does
  * not converge under those parameters.

@@ -711,7 +711,9 @@ static size_t stalled_at(PrecopySync *syncs, size_t i, uint64_t left,
 /*
  * precopy_stalled_syncs() counts the syncs after the first that gain
  * nothing, from the last that gained more than a sixteenth, and afresh
- * after a change of max-bandwidth or of downtime-limit
+ * after a change of max-bandwidth or of downtime-limit.  Once stalled,
+ * the count holds until a sync leaves no more than twice the threshold:
+ * 400 pages sent a second with 300 ms make 120.
  */
 static void test_stalled(void)
 {
@@ -725,13 +727,14 @@ static void test_stalled(void)
         { 1000, false, 0 },     /* the first after it sets the low */
         { 400, false, 0 },      /* a gain */
         { 390, false, 1 },      /* 2.5% less: nothing gained */
-        { 410, false, 2 },
-        { 300, false, 0 },      /* a gain */
-        { 290, false, 1 },
-        { 290, true, 0 },       /* new parameters: the count starts over */
-        { 295, false, 1 },
-        { 296, false, 2 },
-        { 297, false, 3 },
+        { 410, false, 2 },      /* stalled */
+        { 300, false, 3 },      /* less, but above 240: the count holds */
+        { 200, false, 0 },      /* below 240: a gain */
+        { 195, false, 1 },
+        { 195, true, 0 },       /* new parameters: the count starts over */
+        { 196, false, 1 },
+        { 197, false, 2 },
+        { 198, false, 3 },
     };
     PrecopySync syncs[ARRAY_SIZE(seq)];
     uint64_t downtime_limit = 300;
