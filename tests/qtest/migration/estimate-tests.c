@@ -35,6 +35,13 @@
 #define HOT_SET_MS(bandwidth) \
     ((uint64_t)BOOT_BLOCK_PAGES * PAGE_SIZE * 1000 / (bandwidth))
 
+/*
+ * The speed of the final stop-and-copy, which no rate limit holds back:
+ * unknown, the estimate would take it to be the rate limit's, and leave
+ * the time to send the boot block's hot set to the end
+ */
+#define LINK_BANDWIDTH GBIT_PER_S(10)
+
 static char *tmpfs;
 
 /* The source of a migration, alone: running the boot block, or stopped */
@@ -47,8 +54,9 @@ static QTestState *start_guest(bool run)
 
 /*
  * The source, running the boot block, and the destination of a
- * migration, with capability @cap on both sides unless it is
- * MIGRATION_CAPABILITY__MAX; false if the test is skipped
+ * migration, listening once capability @cap is on on both sides (unless
+ * it is MIGRATION_CAPABILITY__MAX), as multifd needs; false if the test
+ * is skipped
  */
 static bool start_pair(QTestState **from, QTestState **to,
                        MigrationCapability cap)
@@ -59,9 +67,10 @@ static bool start_pair(QTestState **from, QTestState **to,
     if (cap < MIGRATION_CAPABILITY__MAX) {
         args.caps[cap] = true;
     }
-    if (migrate_start(from, to, uri, &args)) {
+    if (migrate_start(from, to, "defer", &args)) {
         return false;
     }
+    migrate_incoming_qmp(*to, uri, NULL, "{}");
     wait_for_serial("src_serial");
     return true;
 }
@@ -90,15 +99,26 @@ static void set_parameters(QTestState *qts, uint64_t bandwidth,
 }
 
 static QDict *estimate(QTestState *qts, uint64_t bandwidth,
-                       uint64_t downtime_limit)
+                       uint64_t downtime_limit, uint64_t link_bandwidth)
 {
-    QDict *info = qtest_qmp_assert_success_ref(qts,
-        "{'execute': 'query-migration-estimate', 'arguments': {"
-        " 'bandwidths': [%" PRIu64 "], 'downtime-limits': [%" PRIu64 "]}}",
-        bandwidth, downtime_limit);
-    QList *rows = qdict_get_qlist(info, "bandwidths");
+    QDict *args = qdict_new();
+    QList *bandwidths = qlist_new(), *limits = qlist_new();
+    QDict *info;
+    QList *rows;
     QDict *row, *cell;
     QList *cells;
+
+    qlist_append_int(bandwidths, bandwidth);
+    qlist_append_int(limits, downtime_limit);
+    qdict_put(args, "bandwidths", bandwidths);
+    qdict_put(args, "downtime-limits", limits);
+    if (link_bandwidth) {
+        qdict_put_int(args, "link-bandwidth", link_bandwidth);
+    }
+    /* %p takes the reference to @args */
+    info = qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'query-migration-estimate', 'arguments': %p}", args);
+    rows = qdict_get_qlist(info, "bandwidths");
 
     g_assert_cmpuint(qlist_size(rows), ==, 1);
     row = qobject_to(QDict, qlist_peek(rows));
@@ -486,15 +506,17 @@ static void test_unlimited_bandwidth(void)
  * 125 ms; the lowest converging bandwidth for 300 ms lies near
  * 99 MiB / 300 ms.  Then a real migration at 1.5 times the lowest
  * bandwidth that converges with a downtime-limit of 1 s, clear of the
- * edge, converges as predicted: in the dirty syncs predicted, give or
- * take one, and in the time predicted, give or take 30%.  Six runs of
- * that cell on a 2-core host came within 17%, the syncs within one; the
- * rest is room for a loaded host.
+ * edge, converges as predicted with the link's speed given (a local unix
+ * socket moves more than LINK_BANDWIDTH): in the dirty syncs predicted,
+ * give or take two, and within the range of times predicted, give or
+ * take 30%.  The central estimate is logged, not checked: how far one
+ * migration falls from it depends on the host and its load.
  */
 static void test_verdicts(const char *mode)
 {
     const uint64_t limit = 1000;
     uint64_t bandwidth, want_ms, got_ms, want_syncs, got_syncs;
+    uint64_t want_lo, want_hi;
     QTestState *from, *to;
     QDict *cell, *info, *min, *ram;
 
@@ -503,10 +525,10 @@ static void test_verdicts(const char *mode)
     }
     qobject_unref(curve_measure(from, 1000, mode));
 
-    cell = estimate(from, GBIT_PER_S(1000), 5000);
+    cell = estimate(from, GBIT_PER_S(1000), 5000, 0);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "converges");
     qobject_unref(cell);
-    cell = estimate(from, MB_PER_S(12.5), 125);
+    cell = estimate(from, MB_PER_S(12.5), 125, 0);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "does-not-converge");
     qobject_unref(cell);
 
@@ -535,7 +557,7 @@ static void test_verdicts(const char *mode)
     bandwidth = curve_get_u64(min, "bandwidth") / 2 * 3;
     qobject_unref(info);
 
-    cell = estimate(from, bandwidth, limit);
+    cell = estimate(from, bandwidth, limit, LINK_BANDWIDTH);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "converges");
     /*
      * counted or sampled, the range also spans the sender's pace and,
@@ -543,6 +565,8 @@ static void test_verdicts(const char *mode)
      */
     assert_range(cell);
     want_ms = curve_get_u64(cell, "total-time");
+    want_lo = curve_get_u64(cell, "min-total-time");
+    want_hi = curve_get_u64(cell, "max-total-time");
     want_syncs = curve_get_u64(cell, "dirty-sync-count");
     qobject_unref(cell);
 
@@ -553,16 +577,18 @@ static void test_verdicts(const char *mode)
     ram = qdict_get_qdict(info, "ram");
     got_ms = curve_get_u64(info, "total-time");
     got_syncs = curve_get_u64(ram, "dirty-sync-count");
-    g_test_message("predicted %" PRIu64 " ms, %" PRIu64 " syncs; actual %"
-                   PRIu64 " ms, %" PRIu64 " syncs", want_ms, want_syncs,
-                   got_ms, got_syncs);
+    g_test_message("predicted %" PRIu64 " ms (%" PRIu64 "-%" PRIu64
+                   "), %" PRIu64 " syncs; actual %" PRIu64 " ms, %" PRIu64
+                   " syncs", want_ms, want_lo, want_hi, want_syncs, got_ms,
+                   got_syncs);
     /*
      * Where the pages left near the end wobble about the threshold, a
      * loaded host (tests run side by side) can add a sync or two
      */
     g_assert_cmpuint(got_syncs, <=, want_syncs + 2);
     g_assert_cmpuint(got_syncs + 2, >=, want_syncs);
-    g_assert_cmpfloat(fabs((double)want_ms - got_ms) / got_ms, <, 0.3);
+    g_assert_cmpuint(got_ms * 10, >=, want_lo * 7);
+    g_assert_cmpuint(got_ms * 10, <=, want_hi * 13);
     qobject_unref(info);
     migrate_end(from, to, true);
 }
@@ -601,14 +627,14 @@ static void test_uncertain(void)
     g_assert_cmpuint(lowest * 1.05, <, highest);
     qobject_unref(info);
 
-    cell = estimate(qts, sqrt((double)lowest * highest), 300);
+    cell = estimate(qts, sqrt((double)lowest * highest), 300, 0);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "uncertain");
     assert_range(cell);
     qobject_unref(cell);
-    cell = estimate(qts, highest * 1.05, 300);
+    cell = estimate(qts, highest * 1.05, 300, 0);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "converges");
     qobject_unref(cell);
-    cell = estimate(qts, lowest * 0.95, 300);
+    cell = estimate(qts, lowest * 0.95, 300, 0);
     g_assert_cmpstr(qdict_get_str(cell, "verdict"), ==, "does-not-converge");
     qobject_unref(cell);
 
@@ -617,12 +643,6 @@ static void test_uncertain(void)
     migrate_end(qts, NULL, false);
 }
 
-/*
- * The speed of the final stop-and-copy, which no rate limit holds back:
- * unknown, the estimate would take it to be the rate limit's, and leave
- * the time to send the boot block's hot set to the end
- */
-#define LINK_BANDWIDTH GBIT_PER_S(10)
 
 /*
  * The estimate for the migration under way, or NULL while there is none,
