@@ -20,8 +20,9 @@ obj=$out/obj
 mkdir -p "$out"
 [ -d "$src/.git" ] || git clone -q --no-checkout "$tree" "$src" || exit 1
 git -C "$src" fetch -q --tags "$tree" HEAD || exit 1
+git -C "$src" checkout -q -f FETCH_HEAD || exit 1
 # what assemble.sh adds beside git: empty directories, firmware placeholders
-cp -p "$tree"/pc-bios/edk2-*.fd.bz2 "$src/pc-bios/" 2>/dev/null
+cp -p "$tree"/pc-bios/edk2-*.fd.bz2 "$src/pc-bios/" || exit 1
 cp "$tree/.git/info/exclude" "$src/.git/info/exclude"
 (cd "$src" && xargs -r mkdir -p < "$tree/.git/assembled-empty-dirs")
 

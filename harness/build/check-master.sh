@@ -2,8 +2,9 @@
 # Does the exported series apply to upstream master, build there with
 # -Werror and pass its unit tests?  Each patch of the export, in order,
 # goes onto COMMIT of MASTER (a git repository of upstream) in a clone of
-# its own (OUT/src): one that master already has is skipped, and the
-# first that does not apply ends the run.  If all apply, QEMU and the
+# its own (OUT/src), with a three-way merge where its context moved: one
+# that master already has is skipped, and the first that does not apply
+# ends the run.  If all apply, QEMU and the
 # series' unit tests are built (OUT/obj) and run.  Prints TAP.
 #
 # Usage: check-master.sh EXPORT MASTER COMMIT OUT
@@ -27,8 +28,12 @@ mapfile -t patches < <(series_patches "$export_dir")
 echo "1..$((${#patches[@]} + 1))"
 rm -rf "$src"
 mkdir -p "$out"
+rev=$(git -C "$master" rev-parse --verify -q "$commit^{commit}") || {
+    echo "Bail out! $commit: no such commit in $master"
+    exit 1
+}
 git clone -q --shared --no-checkout "$master" "$src" &&
-    git -C "$src" checkout -q --detach "$commit" || exit 1
+    git -C "$src" checkout -q --detach "$rev" || exit 1
 echo "# on $(git -C "$src" log -1 --format='%h (%cs) %s')"
 
 run_tests() {
@@ -43,11 +48,17 @@ failed=0
 for p in "${patches[@]}"; do
     n=$((n + 1))
     name=$(basename "$p")
+    head=$(git -C "$src" rev-parse HEAD)
     if [ "$failed" = 1 ]; then
         echo "not ok $n - $name # SKIP an earlier patch did not apply"
     elif git -C "$src" -c user.name=check -c user.email=check@localhost \
-            am -q --keep-cr "$p" > "$out/am.log" 2>&1; then
-        echo "ok $n - $name applies"
+            am -q -3 --keep-cr "$p" > "$out/am.log" 2>&1; then
+        # git am drops a patch whose changes are all there already
+        if [ "$(git -C "$src" rev-parse HEAD)" = "$head" ]; then
+            echo "ok $n - $name # SKIP master has it"
+        else
+            echo "ok $n - $name applies"
+        fi
     else
         git -C "$src" am --abort
         if git -C "$src" apply -R --check "$p" 2>/dev/null; then
