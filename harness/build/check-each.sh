@@ -1,8 +1,9 @@
 #!/bin/bash
 # Does the series bisect?  Every commit of the assembled tree after the
 # pristine import, in order, checked out in a clone of its own (OUT/src)
-# and built there (OUT/obj) with -Werror: QEMU, and the series' unit tests
-# that the commit has, which then run.  Prints TAP, one line a commit.
+# and built there (OUT/obj) with -Werror: QEMU, migration-test (whose
+# cases the series adds), and the series' unit tests that the commit
+# has, which then run.  Prints TAP, one line a commit.
 # The clone and its build are kept, so that a rerun is incremental.
 #
 # Usage: check-each.sh TREE OUT
@@ -34,7 +35,7 @@ for c in "${commits[@]}"; do
     n=$((n + 1))
     subject=$(git -C "$src" log -1 --format=%s "$c")
     log=$out/$(printf '%02d' "$n").log
-    targets=(qemu-system-x86_64)
+    targets=(qemu-system-x86_64 tests/qtest/migration-test)
     tests=()
     echo 0 > "$out/tests"
     (
