@@ -8,19 +8,22 @@
 #include "precopy-stalled.h"
 
 /*
- * The threshold, in pages, that the interval from sync @b to sync @c
- * gives: migration_update_counters() sets it to the bytes sent per
- * millisecond times downtime-limit
+ * Whether @pages lie above PRECOPY_STALLED_MARGIN times the threshold
+ * that the interval from sync @b to sync @c gives:
+ * migration_update_counters() sets it to the bytes sent per millisecond
+ * times downtime-limit
  */
-static double sync_threshold_pages(const PrecopySync *b,
-                                   const PrecopySync *c, uint64_t page_size)
+static bool above_margin(double pages, const PrecopySync *b,
+                         const PrecopySync *c, uint64_t page_size)
 {
-    if (c->elapsed_us <= b->elapsed_us) {
-        return 0;
+    double threshold = 0;
+
+    if (c->elapsed_us > b->elapsed_us) {
+        threshold = (double)(c->transferred - b->transferred) /
+                    (c->elapsed_us - b->elapsed_us) * 1000 *
+                    c->downtime_limit / page_size;
     }
-    return (double)(c->transferred - b->transferred) /
-           (c->elapsed_us - b->elapsed_us) * 1000 *
-           c->downtime_limit / page_size;
+    return pages > PRECOPY_STALLED_MARGIN * threshold;
 }
 
 /*
@@ -36,26 +39,12 @@ static bool sync_floor_above_threshold(const PrecopySync *a,
 {
     double d1 = (double)a->dirty_after - b->dirty_after;
     double d2 = (double)b->dirty_after - c->dirty_after;
-    double floor;
 
     if (d2 <= 0 || d1 <= d2 || c->elapsed_us <= b->elapsed_us) {
         return false;
     }
-    floor = c->dirty_after - d2 * d2 / (d1 - d2);
-    return floor > PRECOPY_STALLED_MARGIN *
-                   sync_threshold_pages(b, c, page_size);
-}
-
-/*
- * Whether sync @c, after sync @b, left more than PRECOPY_STALLED_MARGIN
- * times the threshold: a migration already stalled holds there
- */
-static bool sync_far_above_threshold(const PrecopySync *b,
-                                     const PrecopySync *c,
-                                     uint64_t page_size)
-{
-    return c->dirty_after > PRECOPY_STALLED_MARGIN *
-                            sync_threshold_pages(b, c, page_size);
+    return above_margin(c->dirty_after - d2 * d2 / (d1 - d2), b, c,
+                        page_size);
 }
 
 size_t precopy_stalled_syncs(const PrecopyProgress *g)
@@ -79,8 +68,9 @@ size_t precopy_stalled_syncs(const PrecopyProgress *g)
         if (r->dirty_after >= low - low / PRECOPY_STALLED_GAIN ||
             (counted >= 2 &&
              sync_floor_above_threshold(r - 2, r - 1, r, g->page_size)) ||
+            /* stalled, it holds until a sync comes within the margin */
             (settled >= PRECOPY_STALLED_SYNCS &&
-             sync_far_above_threshold(r - 1, r, g->page_size))) {
+             above_margin(r->dirty_after, r - 1, r, g->page_size))) {
             settled++;
         } else {
             settled = 0;
