@@ -35,25 +35,23 @@ for c in "${commits[@]}"; do
     n=$((n + 1))
     subject=$(git -C "$src" log -1 --format=%s "$c")
     log=$out/$(printf '%02d' "$n").log
-    targets=(qemu-system-x86_64 tests/qtest/migration-test)
     tests=()
-    echo 0 > "$out/tests"
-    (
-        set -e
-        git -C "$src" checkout -q -f "$c"
+    status=1
+    if git -C "$src" checkout -q -f "$c" > "$log" 2>&1; then
         for t in $(series_unit_tests); do
-            if [ -f "$src/$t.c" ]; then
-                targets+=("$t")
-                tests+=("$obj/$t")
-            fi
+            [ ! -f "$src/$t.c" ] || tests+=("$t")
         done
-        echo "${#tests[@]}" > "$out/tests"
-        "$here/configure.sh" "$src" "$obj"
-        ninja -C "$obj" "${targets[@]}"
-        for t in "${tests[@]}"; do "$t"; done
-    ) > "$log" 2>&1
-    if [ $? = 0 ]; then
-        echo "ok $n - $subject ($(cat "$out/tests") unit tests)"
+        (
+            set -e
+            "$here/configure.sh" "$src" "$obj"
+            ninja -C "$obj" qemu-system-x86_64 tests/qtest/migration-test \
+                "${tests[@]}"
+            for t in "${tests[@]}"; do "$obj/$t"; done
+        ) >> "$log" 2>&1
+        status=$?
+    fi
+    if [ "$status" = 0 ]; then
+        echo "ok $n - $subject (${#tests[@]} unit tests)"
     else
         failed=1
         echo "not ok $n - $subject"
