@@ -48,7 +48,7 @@ import subprocess
 import sys
 import time
 
-from qemu.qmp import ExecuteError
+from qemu.qmp import ExecuteError, QMPError
 from qemu_guest import Guest, kernel_boot, migrate
 
 MIB = 1024 * 1024
@@ -463,6 +463,7 @@ def run_cells(name, bench, args, cells, kind, run_id, run, show, guess_s):
     """Run the @cells whose run_id(*cell) contains args.only and that
     args.results has no @kind record of yet, each as run(setup, *cell),
     appending each record to args.results and printing show(record).
+    A run whose QEMU goes away is recorded with its error.
     The first run probes the accelerator and the link, once for all."""
     done = load(args.results)
     setup = next((r for r in done if r['kind'] == 'setup'), None)
@@ -482,7 +483,13 @@ def run_cells(name, bench, args, cells, kind, run_id, run, show, guess_s):
         print(f'{name}: [{i + 1}/{len(todo)}] {run_id(*cell)}  '
               f'(ETA {fmt_s(eta)})', flush=True)
         t = time.monotonic()
-        record = run(setup, *cell)
+        try:
+            record = run(setup, *cell)
+        except (QMPError, OSError, EOFError) as e:
+            # a QEMU went away (the host's OOM killer, a crash): the run
+            # is recorded as failed and the benchmark goes on
+            record = {'kind': kind, 'id': run_id(*cell),
+                      'error': f'a QEMU went away: {type(e).__name__} {e}'}
         took.append(time.monotonic() - t)
         record['wall-s'] = round(took[-1], 1)
         record.setdefault('commit', commit())
