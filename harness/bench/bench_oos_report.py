@@ -46,7 +46,7 @@ def main():
          'main report: every run that converged counts, a model that '
          'gave no time for it at 100%.\n']
     if failed:
-        w.append(f'{len(failed)} runs failed before migrating: ' +
+        w.append(f'Runs without a result, left out ({len(failed)}): ' +
                  ', '.join(f'{r["id"]} ({r.get("error")})' for r in failed)
                  + '.\n')
     w += ['## Summary\n', *summary_table(runs, evals), '',

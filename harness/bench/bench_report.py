@@ -525,8 +525,9 @@ def main():
              'into the migration (phase-1g); and one cell repeated, also '
              'without polling.\n')
     if failed:
-        w.append(f'{len(failed)} runs failed before migrating and are left '
-                 'out: ' + ', '.join(r['id'] for r in failed) + '.\n')
+        w.append(f'Runs without a result, left out ({len(failed)}): ' +
+                 ', '.join(f'{r["id"]} ({r.get("error")})' for r in failed)
+                 + '.\n')
 
     w.append('## Summary\n')
     w.append('Error is (predicted - actual) / actual total time, over '
