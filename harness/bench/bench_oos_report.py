@@ -13,7 +13,8 @@ import sys
 import bench_oos
 from bench import code_of, load
 from bench_live import remaining_table
-from bench_report import completed, evaluate, every_run, summary_table
+from bench_report import (completed, evaluate, every_run, summary_table,
+                          without_result)
 
 
 def main():
@@ -45,10 +46,7 @@ def main():
          'measurement gave.  Errors and verdicts are scored as in the '
          'main report: every run that converged counts, a model that '
          'gave no time for it at 100%.\n']
-    if failed:
-        w.append(f'Runs without a result, left out ({len(failed)}): ' +
-                 ', '.join(f'{r["id"]} ({r.get("error")})' for r in failed)
-                 + '.\n')
+    w += without_result(failed)
     w += ['## Summary\n', *summary_table(runs, evals), '',
           '## Every run\n',
           'Times in ms; "-": did not converge or predicted not to; "?": '

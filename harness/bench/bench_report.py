@@ -368,6 +368,16 @@ def completed(records):
     return setup, runs
 
 
+def without_result(failed):
+    """The paragraph listing the @failed runs (those without a result),
+    each with its error; none if there are none"""
+    if not failed:
+        return []
+    return [f'Runs without a result, left out ({len(failed)}): ' +
+            ', '.join(f'{r["id"]} ({r.get("error")})' for r in failed) +
+            '.\n']
+
+
 def first_runs(runs):
     """The first run of each cell, by id."""
     out = {}
@@ -524,10 +534,7 @@ def main():
              'the guest; a guest that doubles its write rate a few seconds '
              'into the migration (phase-1g); and one cell repeated, also '
              'without polling.\n')
-    if failed:
-        w.append(f'Runs without a result, left out ({len(failed)}): ' +
-                 ', '.join(f'{r["id"]} ({r.get("error")})' for r in failed)
-                 + '.\n')
+    w += without_result(failed)
 
     w.append('## Summary\n')
     w.append('Error is (predicted - actual) / actual total time, over '
